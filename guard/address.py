@@ -1,0 +1,122 @@
+"""Parse resource instance addresses such as `module.app["blue"].aws_instance.this[0]`.
+
+Instance keys may contain `.`, `]` and `"`, so the address is read with a small scanner, not
+split on dots.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModuleStep:
+    name: str
+    key: int | str | None = None
+
+
+@dataclass(frozen=True)
+class Address:
+    modules: tuple[ModuleStep, ...]
+    mode: str  # "managed" or "data"
+    type: str
+    name: str
+    key: int | str | None = None
+
+    @property
+    def module_names(self) -> tuple[str, ...]:
+        return tuple(m.name for m in self.modules)
+
+    @property
+    def module_address(self) -> str:
+        """The module instance address, keys included ("" for the root module)."""
+        return ".".join(_step_text(m) for m in self.modules)
+
+    @property
+    def config_module(self) -> str:
+        """The module path without instance keys, as configuration knows it."""
+        return ".".join(f"module.{m.name}" for m in self.modules)
+
+    @property
+    def local(self) -> str:
+        """The resource address inside its module, without instance key."""
+        base = f"{self.type}.{self.name}"
+        return base if self.mode == "managed" else f"data.{base}"
+
+
+def _step_text(step: ModuleStep) -> str:
+    return f"module.{step.name}" + (f"[{format_key(step.key)}]" if step.key is not None else "")
+
+
+def format_key(key: int | str) -> str:
+    if isinstance(key, int):
+        return str(key)
+    return '"' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _tokens(text: str) -> list[str | tuple[int | str]]:
+    """Split into names and one-element tuples holding bracket keys."""
+    out: list = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == ".":
+            i += 1
+        elif c == "[":
+            i += 1
+            if i < n and text[i] == '"':
+                i += 1
+                buf = []
+                while i < n and text[i] != '"':
+                    if text[i] == "\\" and i + 1 < n:
+                        i += 1
+                    buf.append(text[i])
+                    i += 1
+                i += 1  # closing quote
+                out.append(("".join(buf),))
+            else:
+                j = text.find("]", i)
+                j = n if j < 0 else j
+                raw = text[i:j].strip()
+                out.append((int(raw) if raw.lstrip("-").isdigit() else raw,))
+                i = j
+            while i < n and text[i] != "]":
+                i += 1
+            i += 1
+        else:
+            j = i
+            while j < n and text[j] not in ".[":
+                j += 1
+            out.append(text[i:j])
+            i = j
+    return out
+
+
+def parse_address(text: str) -> Address | None:
+    """Parse a resource (instance) address; None when it is not one."""
+    toks = _tokens(text)
+    modules: list[ModuleStep] = []
+    i = 0
+    while i < len(toks) and toks[i] == "module" and i + 1 < len(toks) and isinstance(toks[i + 1], str):
+        name = toks[i + 1]
+        i += 2
+        key = None
+        if i < len(toks) and isinstance(toks[i], tuple):
+            key = toks[i][0]
+            i += 1
+        modules.append(ModuleStep(name, key))
+    mode = "managed"
+    if i < len(toks) and toks[i] == "data":
+        mode = "data"
+        i += 1
+    if i + 1 >= len(toks) or not isinstance(toks[i], str) or not isinstance(toks[i + 1], str):
+        return None
+    rtype, rname = toks[i], toks[i + 1]
+    i += 2
+    key = None
+    if i < len(toks) and isinstance(toks[i], tuple):
+        key = toks[i][0]
+        i += 1
+    if i != len(toks):
+        return None
+    return Address(tuple(modules), mode, rtype, rname, key)

@@ -1,0 +1,138 @@
+"""Run the rules over loaded plans and collect one report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import AllowEntry, Config
+from .context import Context, is_replace
+from .findings import FAIL_LEVELS, Finding, Severity
+from .graph import Graph
+from .load import LoadedPlan
+from .rules import ALL_RULES
+from .sources import SourceTree
+from .stateful import DEFAULT_STATEFUL_TYPES
+
+
+@dataclass
+class PlanSummary:
+    label: str
+    terraform_version: str | None
+    format_version: str
+    create: int = 0
+    update: int = 0
+    delete: int = 0
+    replace: int = 0
+    forget: int = 0
+    errored: bool = False
+    sources: str | None = None  # the folder read for .tf sources, if any
+
+
+@dataclass
+class Report:
+    findings: list[Finding]
+    plans: list[PlanSummary]
+    fail_on: str = "error"
+    suppressed: list[Finding] = field(default_factory=list)
+    expired_allows: list[AllowEntry] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def failing(self) -> list[Finding]:
+        level = FAIL_LEVELS[self.fail_on]
+        return [f for f in self.findings if f.severity.rank >= level]
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failing() else 0
+
+
+def has_tf_files(folder: Path | None) -> bool:
+    try:
+        return folder is not None and folder.is_dir() and any(folder.glob("*.tf"))
+    except OSError:
+        return False
+
+
+def source_root(explicit: Path | None, loaded: LoadedPlan) -> Path | None:
+    """-C DIR; else the current directory, else the plan's folder, when it holds .tf files."""
+    if explicit is not None:
+        return explicit
+    cwd = Path.cwd()
+    if has_tf_files(cwd):
+        return cwd
+    if has_tf_files(loaded.folder):
+        return loaded.folder
+    return None
+
+
+def summarize(loaded: LoadedPlan, root: Path | None) -> PlanSummary:
+    plan = loaded.plan
+    s = PlanSummary(label=loaded.label, terraform_version=plan.terraform_version,
+                    format_version=plan.format_version, errored=bool(plan.errored),
+                    sources=str(root) if root else None)
+    for rc in plan.changes:
+        if rc.mode != "managed":
+            continue
+        acts = rc.actions
+        if is_replace(acts):
+            s.replace += 1
+        if "create" in acts:
+            s.create += 1
+        if "update" in acts:
+            s.update += 1
+        if "delete" in acts:
+            s.delete += 1
+        if "forget" in acts:
+            s.forget += 1
+    return s
+
+
+def analyze(plans: list[LoadedPlan], config: Config, source_dir: Path | None = None,
+            fail_on: str = "error", extra_allows: list[AllowEntry] | None = None,
+            today: dt.date | None = None) -> Report:
+    today = today or dt.date.today()
+    stateful = frozenset(DEFAULT_STATEFUL_TYPES | set(config.stateful_types))
+    findings: list[Finding] = []
+    summaries: list[PlanSummary] = []
+    notes: list[str] = []
+    for loaded in plans:
+        root = source_root(source_dir, loaded)
+        sources = SourceTree(root.resolve() if root else None)
+        ctx = Context(plan=loaded.plan, plan_label=loaded.label, graph=Graph(loaded.plan, sources),
+                      stateful_types=stateful)
+        summaries.append(summarize(loaded, root))
+        if loaded.plan.errored:
+            notes.append(f"{loaded.label}: the plan errored (errored: true); it may be incomplete")
+        for rule in ALL_RULES:
+            level = config.severity.get(rule.id)
+            if level == "off":
+                continue
+            for finding in rule.check(ctx):
+                if level:
+                    finding.severity = Severity(level)
+                findings.append(finding)
+        notes.extend(sources.errors)
+
+    allows = list(config.allow) + list(extra_allows or [])
+    expired = [a for a in allows if a.expired(today)]
+    active = [a for a in allows if not a.expired(today)]
+    kept, suppressed = [], []
+    for finding in findings:
+        entry = next((a for a in active if a.matches(finding)), None)
+        if entry is None:
+            kept.append(finding)
+        else:
+            finding.allowed_by = f"{entry.source}: {entry.reason}"
+            suppressed.append(finding)
+    for entry in expired:
+        notes.append(f"{entry.source}: allow entry for {entry.address}"
+                     f"{' (' + entry.rule + ')' if entry.rule else ''} expired on {entry.expires}; it no longer applies")
+    kept.sort(key=Finding.sort_key)
+    suppressed.sort(key=Finding.sort_key)
+    return Report(findings=kept, plans=summaries, fail_on=fail_on, suppressed=suppressed,
+                  expired_allows=expired, notes=notes)

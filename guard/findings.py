@@ -1,0 +1,97 @@
+"""What the rules produce and every report format reads."""
+
+from __future__ import annotations
+
+import hashlib
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+
+class Severity(str, Enum):
+    error = "error"
+    warning = "warning"
+    notice = "notice"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "notice": 1}[self.value]
+
+
+FAIL_LEVELS = {"error": 3, "warning": 2, "notice": 1, "never": 99}
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    file: str
+    line: int = 1
+
+
+class ChainLink(BaseModel):
+    """One step from the forcing attribute back to where its value comes from."""
+
+    ref: str = Field(description="what this step names, e.g. `aws_instance.app.ami`, `var.ami_id`, `data.aws_ami.al2`")
+    kind: str = Field(description="attribute | module_input | variable | local | output | data_source | resource | constant | unresolved | meta")
+    module: str = Field("", description="module path the step lives in ('' for the root module)")
+    expression: str | None = Field(None, description="the expression at this step, as written")
+    details: list[str] = Field(default_factory=list, description="decisive arguments, e.g. `most_recent = true`")
+    location: Location | None = None
+    note: str | None = None
+
+    def label(self) -> str:
+        return f"{self.ref} ({self.module})" if self.module else self.ref
+
+
+class ValueChange(BaseModel):
+    path: str
+    before: str | None = None
+    after: str | None = None
+
+
+class Fix(BaseModel):
+    title: str
+    detail: str = ""
+    location: Location | None = None
+    snippet: str | None = None
+
+
+class Finding(BaseModel):
+    rule: str
+    severity: Severity
+    title: str
+    address: str
+    plan: str = ""
+    actions: list[str] = Field(default_factory=list)
+    action_reason: str | None = None
+    replace_paths: list[list[str | int]] = Field(default_factory=list)
+    values: list[ValueChange] = Field(default_factory=list)
+    chain: list[ChainLink] = Field(default_factory=list)
+    facts: dict[str, str] = Field(default_factory=dict)
+    message: str = ""
+    fixes: list[Fix] = Field(default_factory=list)
+    location: Location | None = None
+    allowed_by: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def fingerprint(self) -> str:
+        """Stable across runs: rule, address and forcing paths, not values or lines."""
+        key = "\x1f".join([self.rule, self.address, repr(self.replace_paths)])
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (-self.severity.rank, self.plan, self.address, self.rule)
+
+
+def action_words(actions: list[str] | tuple[str, ...]) -> str:
+    acts = [a.lower() for a in actions]
+    if acts == ["delete", "create"]:
+        return "destroy, then create a replacement"
+    if acts == ["create", "delete"]:
+        return "create a replacement, then destroy (create_before_destroy)"
+    if acts == ["delete"]:
+        return "destroy"
+    if "forget" in acts:
+        return "forget (remove from state; the object is not destroyed)" if acts == ["forget"] else "create a new object and forget the old one"
+    return ", ".join(acts) or "no-op"

@@ -1,0 +1,23 @@
+"""Report formats: one module each, behind `Formatter`.
+
+Modules are imported only when their format is asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from .base import Formatter, RenderOptions
+
+FORMATS: dict[str, str] = {
+    "text": "guard.format.text:TextFormat",
+    "json": "guard.format.json_report:JsonFormat",
+}
+
+
+def get_formatter(name: str) -> Formatter:
+    module_name, _, cls = FORMATS[name].partition(":")
+    return getattr(importlib.import_module(module_name), cls)()
+
+
+__all__ = ["FORMATS", "Formatter", "RenderOptions", "get_formatter"]

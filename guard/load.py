@@ -1,0 +1,145 @@
+"""Read a plan: a `terraform show -json` file, standard input, or a binary plan file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from .errors import InputError
+from .model import Plan, plan_decoder
+
+SHOW_HINT = "write the plan as JSON with `terraform show -json tfplan > plan.json` and pass that file"
+WRAPPER_FIX = (
+    "hashicorp/setup-terraform's wrapper added its own lines around the JSON: "
+    "set `terraform_wrapper: false` on the setup-terraform step"
+)
+SUPPORTED_MAJOR = {"0", "1"}
+
+
+@dataclass
+class LoadedPlan:
+    label: str  # what the user named: a path, or "-" for standard input
+    plan: Plan
+    size: int
+    folder: Path | None  # the folder the plan file lies in
+
+
+def read_source(name: str) -> bytes:
+    if name == "-":
+        data = sys.stdin.buffer.read()
+        return data
+    path = Path(name)
+    if path.is_dir():
+        raise InputError(name, "is a directory, not a plan file", SHOW_HINT)
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise InputError(name, "no such file", SHOW_HINT) from None
+    except OSError as exc:
+        raise InputError(name, f"cannot be read ({exc.strerror or exc})", "check the path and its permissions") from None
+
+
+def normalise_text(name: str, data: bytes) -> bytes:
+    """Undo byte-order marks and UTF-16 (what Windows PowerShell 5 `>` writes)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(name, "starts with a UTF-16 byte-order mark but is not valid UTF-16",
+                             SHOW_HINT) from None
+    return data
+
+
+def _first_char(data: bytes) -> int:
+    for i in range(min(len(data), 4096)):
+        if data[i] not in b" \t\r\n":
+            return data[i]
+    return -1
+
+
+def decode_plan(name: str, data: bytes) -> Plan:
+    if not data.strip():
+        raise InputError(name, "is empty", SHOW_HINT)
+    first = _first_char(data)
+    head = data[:4096].lstrip()
+    if head.startswith(b"[command]") or b"\n::debug::" in data[:4096] or head.startswith(b"::debug::") \
+            or data.rstrip().endswith(b"::debug::exitcode: 0") or b"\n::debug::" in data[-4096:]:
+        raise InputError(name, "is not plain JSON: it holds `[command]`/`::debug::` lines", WRAPPER_FIX)
+    if first == ord("["):
+        raise InputError(name, "is a JSON array, not a plan object", SHOW_HINT)
+    if first != ord("{"):
+        raise InputError(name, "is not JSON", SHOW_HINT)
+    try:
+        plan = plan_decoder.decode(data)
+    except msgspec.ValidationError as exc:
+        raise InputError(name, f"is not a plan this tool can read: {exc}",
+                         "pass the unmodified output of `terraform show -json`") from None
+    except (msgspec.DecodeError, RecursionError) as exc:
+        raise InputError(name, f"is not valid JSON ({_short(exc)})",
+                         "the file may be cut short or not JSON; " + SHOW_HINT) from None
+    if not plan.format_version:
+        raise InputError(name, "is JSON, but not a Terraform plan (no `format_version`)", SHOW_HINT)
+    major = plan.format_version.split(".", 1)[0]
+    if major not in SUPPORTED_MAJOR:
+        raise InputError(name, f"has format_version {plan.format_version}, newer than this tool reads (0.x, 1.x)",
+                         "upgrade replace-guard, or produce the plan with a Terraform release it supports")
+    if len(plan.values) and not len(plan.planned_values) and plan.resource_changes is None and plan.configuration is None:
+        raise InputError(name, "is a state, not a plan (`terraform show -json` without a plan file)",
+                         "run `terraform plan -out=tfplan`, then `terraform show -json tfplan`")
+    if plan.configuration is None and plan.resource_changes is None and not len(plan.planned_values):
+        raise InputError(name, "is JSON with a format_version, but holds no plan", SHOW_HINT)
+    return plan
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) < 120 else text[:117] + "..."
+
+
+def is_binary_plan(data: bytes) -> bool:
+    return data.startswith(b"PK\x03\x04")
+
+
+def show_binary(name: str, workdir: Path | None, terraform: str | None) -> bytes:
+    """Run `terraform show -json` on a binary plan in its initialised root module."""
+    folder = workdir or Path(name).resolve().parent
+    binary = terraform or shutil.which("terraform")
+    if not binary:
+        raise InputError(name, "is a binary plan file, and no `terraform` is on the PATH",
+                         "install terraform, pass --terraform PATH, or " + SHOW_HINT)
+    if not (folder / ".terraform").exists():
+        raise InputError(name, f"is a binary plan file, and {folder} is not an initialised root module",
+                         "pass -C DIR with the folder where `terraform init` and `terraform plan` ran, or " + SHOW_HINT)
+    env = dict(os.environ, TF_IN_AUTOMATION="1")
+    try:
+        proc = subprocess.run([binary, "show", "-json", str(Path(name).resolve())], cwd=folder,
+                              capture_output=True, env=env, timeout=600)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InputError(name, f"`terraform show -json` could not run ({exc})", SHOW_HINT) from None
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        msg = err[-1] if err else f"exit code {proc.returncode}"
+        raise InputError(name, f"`terraform show -json` failed in {folder}: {msg}",
+                         "run it in the root module that made the plan (-C DIR), after `terraform init`")
+    return proc.stdout
+
+
+def load_plan(name: str, workdir: Path | None = None, terraform: str | None = None) -> LoadedPlan:
+    data = read_source(name)
+    if is_binary_plan(data):
+        if name == "-":
+            raise InputError(name, "is a binary plan file on standard input", "pass it as a file path, or " + SHOW_HINT)
+        data = show_binary(name, workdir, terraform)
+    data = normalise_text(name, data)
+    plan = decode_plan(name, data)
+    folder = None if name == "-" else Path(name).resolve().parent
+    return LoadedPlan(label=name, plan=plan, size=len(data), folder=folder)

@@ -1,0 +1,132 @@
+"""TFG001: replacement forced by an AMI that `data.aws_ami` with `most_recent = true` picked."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from ..context import Context, path_text, resource_address
+from ..findings import ChainLink, Finding, Fix, Severity, ValueChange, action_words
+from ..graph import data_source_is_most_recent, module_names
+from .base import Rule
+
+IMAGE_ATTRS = ("ami", "image_id")
+# aws_ami attributes that are safe to print (the image is public metadata, not a secret).
+IMAGE_FACTS = ("image_id", "name", "creation_date", "owner_id", "description")
+
+
+class AmiDrift(Rule):
+    id = "TFG001"
+    name = "ami-drift"
+    severity = Severity.error
+    summary = "replacement forced by `ami`/`image_id` whose value comes from `data.aws_ami` with `most_recent = true`"
+    why = (
+        "Nobody changed the code. A newer image that matches the data source's filters was published, "
+        "`most_recent = true` picked it at plan time, and `ami` forces replacement: the next apply destroys "
+        "the instance and builds a new one. Whatever lived only on its disks (files, installed tools, "
+        "history) is gone."
+    )
+    example = (
+        'data "aws_ami" "al2" {\n'
+        "  most_recent = true\n"
+        '  owners      = ["amazon"]\n'
+        '  filter {\n    name   = "name"\n    values = ["amzn2-ami-hvm-*"]\n  }\n'
+        "}\n\n"
+        'resource "aws_instance" "app" {\n'
+        "  ami           = data.aws_ami.al2.id   # replaced whenever a newer image appears\n"
+        '  instance_type = "t3.micro"\n'
+        "}"
+    )
+    fix = (
+        "Pin the AMI the instance runs now (`ami = \"ami-...\"`), or keep the instance when the image "
+        "changes with `lifecycle { ignore_changes = [ami] }`, or accept replacement and make the instance "
+        "disposable: everything it needs goes into `user_data` (or an image you build), and data onto "
+        "a separate volume."
+    )
+
+    def check(self, ctx: Context) -> Iterable[Finding]:
+        for rc in ctx.replacements():
+            address = rc.full_address
+            addr = resource_address(rc)
+            if addr is None:
+                continue
+            for path in ctx.replace_paths(rc, IMAGE_ATTRS):
+                if not path or path[0] not in IMAGE_ATTRS:
+                    continue
+                for chain in ctx.graph.trace(address, path):
+                    root = chain[-1]
+                    if root.kind != "data_source" or not root.ref.startswith("data.aws_ami."):
+                        continue
+                    cfg = ctx.graph.config_resource(module_names(root.module), root.ref)
+                    if not data_source_is_most_recent(cfg):
+                        continue
+                    yield self._finding(ctx, rc, addr, path, chain)
+                    ctx.claim(address)
+                    break
+
+    def _finding(self, ctx: Context, rc, addr, path, chain: list[ChainLink]) -> Finding:
+        root = chain[-1]
+        attr = path_text(path)
+        before, after = ctx.value_pair(rc, path)
+        facts: dict[str, str] = {}
+        candidates = ctx.data_instances(addr, root.module, root.ref)
+        state = ctx.data_state(candidates[0]) if candidates else None
+        if state is not None:
+            values, _ = state
+            for key in IMAGE_FACTS:
+                if isinstance(values.get(key), str) and values[key]:
+                    facts[f"new_image_{key}"] = values[key]
+            facts["data_source"] = candidates[0]
+        if after.startswith("(") and facts.get("new_image_image_id") and before != "(sensitive)":
+            after = facts["new_image_image_id"]
+        actions = list(rc.actions)
+        new_desc = facts.get("new_image_name", "a newer image")
+        if facts.get("new_image_creation_date"):
+            new_desc += f" (created {facts['new_image_creation_date']})"
+        message = (
+            f"{rc.full_address} will be replaced ({action_words(actions)}) because `{attr}` changes "
+            f"from {before} to {after}. Nobody changed the code: {root.label()} has most_recent = true, "
+            f"and at plan time it picked {new_desc}. Everything on the instance's disks will be lost."
+        )
+        return Finding(
+            rule=self.id,
+            severity=self.severity,
+            title=f"{rc.full_address} will be replaced because {root.ref} (most_recent = true) picked a new image",
+            address=rc.full_address,
+            plan=ctx.plan_label,
+            actions=actions,
+            action_reason=rc.action_reason,
+            replace_paths=[list(p) for p in (rc.change.replace_paths or [path])],
+            values=[ValueChange(path=attr, before=before, after=after)],
+            chain=chain,
+            facts=facts,
+            message=message,
+            fixes=self._fixes(ctx, addr, path, chain, before),
+            location=chain[0].location,
+        )
+
+    def _fixes(self, ctx: Context, addr, path, chain: list[ChainLink], before: str) -> list[Fix]:
+        attr = path_text(path)
+        fixes = []
+        # The link whose expression names the data source is where a pin goes.
+        pin_at = chain[-2] if len(chain) >= 2 else chain[0]
+        if before not in ("(sensitive)", "(none)"):
+            line = pin_at.expression or ""
+            key = line.split("=", 1)[0].strip() if "=" in line else (attr if pin_at is chain[0] else pin_at.ref.split(".")[-1])
+            snippet = f'{key} = "{before}"'
+            where = f" at {pin_at.location.file}:{pin_at.location.line}" if pin_at.location else f" in {pin_at.label()}"
+            fixes.append(Fix(
+                title="Pin the AMI the instance runs now",
+                detail=f"Replace `{line or pin_at.ref}`{where} with the image the instance runs today; "
+                       "move to a newer image on purpose, in a reviewed change.",
+                location=pin_at.location, snippet=snippet))
+        res_loc, _ = ctx.graph.attribute_location(addr, [])
+        where = f" in the resource block at {res_loc.file}:{res_loc.line}" if res_loc else f" in {addr.local}"
+        fixes.append(Fix(
+            title=f"Keep the running instance when the image changes",
+            detail=f"Add to the resource{where}; new instances still get the newest image.",
+            location=res_loc, snippet=f"lifecycle {{\n  ignore_changes = [{path[0]}]\n}}"))
+        fixes.append(Fix(
+            title="Accept replacement, and make it harmless",
+            detail="Put every setup step into `user_data` (or bake it into the image) and keep data on a separate "
+                   "EBS volume, so a rebuilt instance comes back the same; then allow this finding in the config."))
+        return fixes
