@@ -194,7 +194,7 @@ class Graph:
         if head == "local" and len(parts) >= 2:
             return self._follow_local(parts[1], names, seen, depth)
         if head == "data" and len(parts) >= 3:
-            return [[self.data_link(names, parts[1], parts[2], ref)]]
+            return [[self.data_link(names, parts[1], parts[2])]]
         if head == "module" and len(parts) >= 2:
             return self._follow_output(parts[1], parts[2] if len(parts) > 2 else None, names, seen, depth)
         if head in _META:
@@ -264,15 +264,14 @@ class Graph:
                          location=self.loc(where, line))
         return [[link, *rest] for rest in self._follow_expr(expr, child, seen, depth + 1)]
 
-    def data_link(self, names: tuple[str, ...], dtype: str, dname: str, ref: str | None = None) -> ChainLink:
+    def data_link(self, names: tuple[str, ...], dtype: str, dname: str) -> ChainLink:
         local = f"data.{dtype}.{dname}"
         cfg = self.config_resource(names, local)
         where = self.block_where(names, "data", dtype, dname)
         details = data_details(cfg) if cfg else []
         if cfg is not None and cfg.depends_on:
             details.append("depends_on = [" + ", ".join(cfg.depends_on) + "]")
-        return ChainLink(ref=local, kind="data_source", module=module_label(names),
-                         expression=ref if ref and ref != local else None, details=details,
+        return ChainLink(ref=local, kind="data_source", module=module_label(names), details=details,
                          location=self.loc(where))
 
 

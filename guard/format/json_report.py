@@ -79,3 +79,18 @@ class JsonFormat(Formatter):
 
     def render(self, report: Report, options: RenderOptions) -> str:
         return build(report).model_dump_json(indent=2) + "\n"
+
+
+def write_schema(path: str) -> None:
+    """Regenerate the shipped schema: `python -m guard.format.json_report guard/schemas/report.schema.json`."""
+    import json
+
+    schema = {"$schema": "https://json-schema.org/draft/2020-12/schema", **report_schema()}
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+
+
+if __name__ == "__main__":
+    import sys
+
+    write_schema(sys.argv[1] if len(sys.argv) > 1 else "guard/schemas/report.schema.json")

@@ -11,7 +11,8 @@ from .base import Rule
 
 IMAGE_ATTRS = ("ami", "image_id")
 # aws_ami attributes that are safe to print (the image is public metadata, not a secret).
-IMAGE_FACTS = ("image_id", "name", "creation_date", "owner_id", "description")
+IMAGE_FACTS = {"image_id": "new_image_id", "name": "new_image_name", "creation_date": "new_image_created",
+               "owner_id": "new_image_owner"}
 
 
 class AmiDrift(Rule):
@@ -72,16 +73,16 @@ class AmiDrift(Rule):
         state = ctx.data_state(candidates[0]) if candidates else None
         if state is not None:
             values, _ = state
-            for key in IMAGE_FACTS:
+            for key, fact in IMAGE_FACTS.items():
                 if isinstance(values.get(key), str) and values[key]:
-                    facts[f"new_image_{key}"] = values[key]
+                    facts[fact] = values[key]
             facts["data_source"] = candidates[0]
-        if after.startswith("(") and facts.get("new_image_image_id") and before != "(sensitive)":
-            after = facts["new_image_image_id"]
+        if after.startswith("(") and facts.get("new_image_id") and before != "(sensitive)":
+            after = facts["new_image_id"]
         actions = list(rc.actions)
         new_desc = facts.get("new_image_name", "a newer image")
-        if facts.get("new_image_creation_date"):
-            new_desc += f" (created {facts['new_image_creation_date']})"
+        if facts.get("new_image_created"):
+            new_desc += f" (created {facts['new_image_created']})"
         message = (
             f"{rc.full_address} will be replaced ({action_words(actions)}) because `{attr}` changes "
             f"from {before} to {after}. Nobody changed the code: {root.label()} has most_recent = true, "
