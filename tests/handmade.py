@@ -9,7 +9,7 @@ from typing import Any
 
 def ami_drift_plan(address: str = "aws_instance.app", *, most_recent: bool = True,
                    old: str = "ami-0aaa1111", new: str = "ami-0bbb2222",
-                   module: str | None = None) -> dict[str, Any]:
+                   module: str | None = None, via_local: bool = False) -> dict[str, Any]:
     """An aws_instance replaced because data.aws_ami (most_recent) picked a newer image.
 
     With `module`, the instance lives in that module call and gets the AMI as input `ami_id`.
@@ -25,6 +25,8 @@ def ami_drift_plan(address: str = "aws_instance.app", *, most_recent: bool = Tru
         "schema_version": 0,
     }
     inst_ref = ["var.ami_id"] if module else ["data.aws_ami.al2.id", "data.aws_ami.al2"]
+    if via_local:
+        inst_ref = ["local.app_ami"]
     inst_cfg = {
         "address": "aws_instance.this" if module else "aws_instance.app", "mode": "managed",
         "type": "aws_instance", "name": "this" if module else "app", "provider_config_key": "aws",

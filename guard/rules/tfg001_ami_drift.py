@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ..context import Context, path_text, resource_address
+from ..context import ABSENT, SENSITIVE, UNKNOWN, Context, path_text, resource_address
 from ..findings import ChainLink, Finding, Fix, Severity, ValueChange, action_words
-from ..graph import data_source_is_most_recent, module_names
+from ..graph import data_source_is_most_recent, module_label, module_names
 from .base import Rule
 
 IMAGE_ATTRS = ("ami", "image_id")
@@ -53,16 +53,44 @@ class AmiDrift(Rule):
             for path in ctx.replace_paths(rc, IMAGE_ATTRS):
                 if not path or path[0] not in IMAGE_ATTRS:
                     continue
-                for chain in ctx.graph.trace(address, path):
-                    root = chain[-1]
-                    if root.kind != "data_source" or not root.ref.startswith("data.aws_ami."):
-                        continue
-                    cfg = ctx.graph.config_resource(module_names(root.module), root.ref)
-                    if not data_source_is_most_recent(cfg):
-                        continue
+                chain = self._drift_chain(ctx, rc, addr, path)
+                if chain is not None:
                     yield self._finding(ctx, rc, addr, path, chain)
                     ctx.claim(address)
                     break
+
+    def _drift_chain(self, ctx: Context, rc, addr, path) -> list[ChainLink] | None:
+        chains = ctx.graph.trace(rc.full_address, path)
+        for chain in chains:
+            root = chain[-1]
+            if root.kind == "data_source" and root.ref.startswith("data.aws_ami.") and \
+                    data_source_is_most_recent(ctx.graph.config_resource(module_names(root.module), root.ref)):
+                return chain
+        # A local value cannot be followed without the .tf sources. The new AMI may still be
+        # recognisable: it equals the id a most_recent aws_ami data source read in this run.
+        for chain in chains:
+            if chain[-1].kind != "local" or chain[-1].location is not None:
+                continue
+            _, after = ctx.value_pair(rc, path)
+            match = self._data_source_with_id(ctx, addr, after)
+            if match is not None:
+                match.note = f"matched by value: the new {path_text(path)} is the id this data source read"
+                return [*chain, match]
+        return None
+
+    def _data_source_with_id(self, ctx: Context, addr, image_id: str) -> ChainLink | None:
+        names = addr.module_names
+        for depth in range(len(names), -1, -1):
+            mod = ctx.graph.config_module(names[:depth])
+            for res in mod.resources if mod else []:
+                if res.mode != "data" or res.type != "aws_ami" or not data_source_is_most_recent(res):
+                    continue
+                local = f"data.aws_ami.{res.name}"
+                for full in ctx.data_instances(addr, module_label(names[:depth]), local):
+                    state = ctx.data_state(full)
+                    if state is not None and image_id in (state[0].get("id"), state[0].get("image_id")):
+                        return ctx.graph.data_link(names[:depth], "aws_ami", res.name)
+        return None
 
     def _finding(self, ctx: Context, rc, addr, path, chain: list[ChainLink]) -> Finding:
         root = chain[-1]
@@ -77,8 +105,10 @@ class AmiDrift(Rule):
                 if isinstance(values.get(key), str) and values[key]:
                     facts[fact] = values[key]
             facts["data_source"] = candidates[0]
-        if after.startswith("(") and facts.get("new_image_id") and before != "(sensitive)":
+        if after == UNKNOWN and facts.get("new_image_id"):
             after = facts["new_image_id"]
+        if SENSITIVE in (before, after):
+            facts.pop("new_image_id", None)
         actions = list(rc.actions)
         new_desc = facts.get("new_image_name", "a newer image")
         if facts.get("new_image_created"):
@@ -110,7 +140,7 @@ class AmiDrift(Rule):
         fixes = []
         # The link whose expression names the data source is where a pin goes.
         pin_at = chain[-2] if len(chain) >= 2 else chain[0]
-        if before not in ("(sensitive)", "(none)"):
+        if before not in (SENSITIVE, ABSENT):
             line = pin_at.expression or ""
             key = line.split("=", 1)[0].strip() if "=" in line else (attr if pin_at is chain[0] else pin_at.ref.split(".")[-1])
             snippet = f'{key} = "{before}"'
