@@ -12,6 +12,11 @@ from .base import Formatter, RenderOptions
 FORMATS: dict[str, str] = {
     "text": "guard.format.text:TextFormat",
     "json": "guard.format.json_report:JsonFormat",
+    "markdown": "guard.format.markdown:MarkdownFormat",
+    "sarif": "guard.format.sarif:SarifFormat",
+    "junit": "guard.format.junit:JunitFormat",
+    "github": "guard.format.github:GithubFormat",
+    "gitlab": "guard.format.gitlab:GitlabFormat",
 }
 
 

@@ -78,7 +78,8 @@ class JsonFormat(Formatter):
     name = "json"
 
     def render(self, report: Report, options: RenderOptions) -> str:
-        return build(report).model_dump_json(indent=2) + "\n"
+        # `##[` occurs only inside strings; `#\u0023[` reads back the same and is no runner command.
+        return build(report).model_dump_json(indent=2).replace("##[", "#\\u0023[") + "\n"
 
 
 def write_schema(path: str) -> None:

@@ -18,7 +18,12 @@ def clean(text: str) -> str:
             out.append(f"\\x{code:02x}")
         else:
             out.append(ch)
-    return "".join(out)
+    # A CI runner acts on `##[command]` anywhere in a line and on `::command` at a line's start.
+    text = "".join(out).replace("##[", "#\u200d#[")
+    body = text.lstrip()
+    if body.startswith("::"):
+        text = text[: len(text) - len(body)] + ":\u200d" + body[1:]
+    return text
 
 
 def one_line(text: str) -> str:
@@ -54,7 +59,7 @@ class TextFormat(Formatter):
         if f.chain:
             out.append("  why:")
             out.extend(chain_lines(f.chain, c))
-        for para in f.message.split("\n"):
+        for para in f.message.replace(f.address, one_line(f.address)).split("\n"):
             out.append("  " + clean(para))
         if f.fixes:
             out.append("  fixes:")

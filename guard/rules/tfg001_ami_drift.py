@@ -151,10 +151,10 @@ class AmiDrift(Rule):
                        "move to a newer image on purpose, in a reviewed change.",
                 location=pin_at.location, snippet=snippet))
         res_loc, _ = ctx.graph.attribute_location(addr, [])
-        where = f" in the resource block at {res_loc.file}:{res_loc.line}" if res_loc else f" in {addr.local}"
+        where = f"the resource block at {res_loc.file}:{res_loc.line}" if res_loc else f"`{addr.local}`"
         fixes.append(Fix(
-            title=f"Keep the running instance when the image changes",
-            detail=f"Add to the resource{where}; new instances still get the newest image.",
+            title="Keep the running instance when the image changes",
+            detail=f"Add to {where}; new instances still get the newest image.",
             location=res_loc, snippet=f"lifecycle {{\n  ignore_changes = [{path[0]}]\n}}"))
         fixes.append(Fix(
             title="Accept replacement, and make it harmless",

@@ -1,0 +1,162 @@
+"""SARIF 2.1.0 for GitHub code scanning (and any other SARIF reader).
+
+- every rule the tool has is described (`tool.driver.rules`), not only those that fired, so a
+  reader can show help for an alert that a later run no longer reports;
+- a result's location is the `.tf` line the finding points at; without sources it is the plan
+  file, line 1 (code scanning drops results that have no location);
+- `partialFingerprints` carries the finding's fingerprint (rule, address, forcing paths; not
+  lines or values), so code scanning keeps one alert per problem across runs;
+- findings allowed by the config are reported as suppressed, not left out.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+from .. import __version__
+from ..analyze import Report
+from ..findings import Finding, action_words
+from .base import Formatter, RenderOptions
+from .common import plain_message, plan_file, repo_path
+from .text import clean
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "replaceGuardFinding/v1"
+LEVEL = {"error": "error", "warning": "warning", "notice": "note"}
+# GitHub sorts non-security alerts by `problem.severity`: error, warning or recommendation.
+PROBLEM_SEVERITY = {"error": "error", "warning": "warning", "notice": "recommendation"}
+
+
+def _fence(text: str) -> str:
+    longest = run = 0
+    for ch in text:
+        run = run + 1 if ch == "`" else 0
+        longest = max(longest, run)
+    return "`" * max(3, longest + 1)
+
+
+def rule_descriptor(rule) -> dict:
+    """A reportingDescriptor from a rule's documentation attributes."""
+    level = LEVEL[rule.severity.value]
+    advice = getattr(rule, "advice_table", None)
+    advice_text = advice() if callable(advice) else ""
+    text_parts = [f"{rule.id} {rule.name} (default: {rule.severity.value})", rule.summary,
+                  "Why it matters:\n" + rule.why, "Example:\n" + rule.example, "Fix:\n" + rule.fix]
+    example_fence = _fence(rule.example)
+    md_parts = [f"**{rule.id} {rule.name}** (default: {rule.severity.value}): {rule.summary}",
+                "#### Why it matters", rule.why,
+                "#### Example", f"{example_fence}hcl\n{rule.example}\n{example_fence}",
+                "#### Fix", rule.fix]
+    if advice_text:
+        text_parts.append("Advice per attribute:\n" + advice_text)
+        fence = _fence(advice_text)
+        md_parts += ["#### Advice per attribute", f"{fence}\n{advice_text}\n{fence}"]
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.why},
+        "help": {"text": "\n\n".join(text_parts), "markdown": "\n\n".join(md_parts)},
+        "defaultConfiguration": {"level": level},
+        "properties": {"tags": ["terraform", "reliability"], "problem.severity": PROBLEM_SEVERITY[rule.severity.value]},
+    }
+
+
+def artifact_location(path: str) -> dict:
+    """A relative path -> a URI reference against %SRCROOT%; an absolute one -> a file: URI."""
+    p = Path(path)
+    if p.is_absolute():
+        return {"uri": p.as_uri()}
+    return {"uri": quote(p.as_posix(), safe="/"), "uriBaseId": SRCROOT}
+
+
+def message_text(text: str) -> str:
+    """SARIF plain-text messages read `[text](n)` as a link: escape brackets when one could form."""
+    if "](" in text:
+        text = text.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+    return text
+
+
+def result_text(f: Finding) -> str:
+    lines = [plain_message(f)]
+    if f.chain:
+        lines.append("Why: " + " <- ".join(link.label() for link in f.chain))
+    for i, fix in enumerate(f.fixes, 1):
+        lines.append(f"Fix {i}: {fix.title}" + (f": {fix.detail}" if fix.detail else ""))
+    return message_text(clean("\n".join(lines)))
+
+
+def physical_location(file: str, line: int) -> dict:
+    return {"artifactLocation": artifact_location(file), "region": {"startLine": max(1, line)}}
+
+
+def result(f: Finding, rule_index: dict[str, int]) -> dict:
+    location: dict = {}
+    if f.location is not None:
+        location["physicalLocation"] = physical_location(repo_path(f.location.file), f.location.line)
+    elif plan_file(f) is not None:
+        location["physicalLocation"] = physical_location(plan_file(f), 1)
+    location["logicalLocations"] = [{"fullyQualifiedName": f.address, "kind": "resource"}]
+    out: dict = {"ruleId": f.rule}
+    if f.rule in rule_index:
+        out["ruleIndex"] = rule_index[f.rule]
+    out.update({
+        "level": LEVEL[f.severity.value],
+        "message": {"text": result_text(f)},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
+    })
+    related = []
+    for i, link in enumerate(f.chain):
+        if link.location is not None:
+            related.append({"id": i + 1,
+                            "physicalLocation": physical_location(repo_path(link.location.file), link.location.line),
+                            "message": {"text": message_text(clean(link.label()))}})
+    if related:
+        out["relatedLocations"] = related
+    if f.allowed_by:
+        out["suppressions"] = [{"kind": "external", "status": "accepted", "justification": f.allowed_by}]
+    out["properties"] = {
+        "address": f.address,
+        "actions": list(f.actions),
+        "action": action_words(f.actions),
+        "replace_paths": f.replace_paths,
+        "plan": f.plan,
+    }
+    return out
+
+
+def build(report: Report) -> dict:
+    from ..rules import ALL_RULES
+
+    rules = [rule_descriptor(rule) for rule in ALL_RULES]
+    rule_index = {rule.id: i for i, rule in enumerate(ALL_RULES)}
+    results = [result(f, rule_index) for f in report.findings]
+    results += [result(f, rule_index) for f in report.suppressed]
+    notifications = [{"message": {"text": note}, "level": "note"} for note in report.notes]
+    invocation: dict = {"executionSuccessful": True}
+    if notifications:
+        invocation["toolConfigurationNotifications"] = notifications
+    return {
+        "$schema": SCHEMA_URI,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "replace-guard", "version": __version__,
+                                "semanticVersion": __version__, "rules": rules}},
+            "invocations": [invocation],
+            "results": results,
+        }],
+    }
+
+
+class SarifFormat(Formatter):
+    name = "sarif"
+
+    def render(self, report: Report, options: RenderOptions) -> str:
+        text = json.dumps(build(report), indent=2, ensure_ascii=False)
+        # `##[` only occurs inside strings; as `#\u0023[` it reads back the same and cannot
+        # be taken for a runner command if the report is printed to a CI log.
+        return text.replace("##[", "#\\u0023[") + "\n"
