@@ -7,6 +7,7 @@ python-hcl2 (block line ranges from `with_meta`), and finds an attribute's line 
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -47,6 +48,17 @@ class Where:
 
 
 def display_path(path: Path, root: Path | None) -> str:
+    if path.is_absolute() and (root is None or root.is_absolute()):
+        return _display_path_cached(path, root)  # independent of the current directory
+    return _display_path(path, root)
+
+
+@functools.lru_cache(maxsize=4096)  # resolve() stats every path component: once per file, not per link
+def _display_path_cached(path: Path, root: Path | None) -> str:
+    return _display_path(path, root)
+
+
+def _display_path(path: Path, root: Path | None) -> str:
     if root is not None:
         try:
             return path.resolve().relative_to(root.resolve()).as_posix()
@@ -208,7 +220,8 @@ class SourceTree:
     def line_text(self, file: Path, line: int) -> str:
         self._text(file)
         lines = self._lines.get(file, [])
-        return lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        return re.sub(r"^([\w-]+)\s*=\s*", r"\1 = ", text)  # `ami      = x` -> `ami = x`
 
 
 def expression_text(value: Any) -> str:

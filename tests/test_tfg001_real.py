@@ -45,8 +45,8 @@ def test_ami_drift_fails_with_the_whole_explanation(real_plans):
     main_tf = built.dir / "main.tf"
     ami_line = line_of(main_tf, r"^\s*ami\s*=\s*data\.aws_ami\.al2\.id")
     data_line = line_of(main_tf, r'^data "aws_ami" "al2"')
-    assert f"[main.tf:{ami_line}]" in out
-    assert f"[main.tf:{data_line}]" in out
+    assert f"/main.tf:{ami_line}]" in out
+    assert f"/main.tf:{data_line}]" in out
     assert "most_recent = true" in out and "amzn2-ami-hvm-*" in out
     assert f'ami = "{facts["old"]}"' in out  # the pin, with the AMI the instance runs now
     assert "ignore_changes = [ami]" in out
