@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import shutil
 import subprocess
@@ -12,7 +13,7 @@ from pathlib import Path
 import msgspec
 
 from .errors import InputError
-from .model import Plan, plan_decoder
+from .model import NOOP, Plan, plan_decoder
 
 SHOW_HINT = "write the plan as JSON with `terraform show -json tfplan > plan.json` and pass that file"
 WRAPPER_FIX = (
@@ -20,6 +21,7 @@ WRAPPER_FIX = (
     "set `terraform_wrapper: false` on the setup-terraform step"
 )
 SUPPORTED_MAJOR = {"0", "1"}
+NOT_A_PLAN_FIX = "pass the unmodified output of `terraform show -json tfplan`"
 
 
 @dataclass
@@ -36,7 +38,9 @@ def read_source(name: str) -> bytes:
         return data
     path = Path(name)
     if path.is_dir():
-        raise InputError(name, "is a directory, not a plan file", SHOW_HINT)
+        raise InputError(name, "is a directory, not a plan file",
+                         "pass the plan file itself (`terraform show -json tfplan > plan.json` writes one); "
+                         "to give the .tf sources, use -C DIR")
     try:
         with open(path, "rb") as fh:
             return fh.read()
@@ -66,24 +70,52 @@ def _first_char(data: bytes) -> int:
     return -1
 
 
-def decode_plan(name: str, data: bytes) -> Plan:
-    if not data.strip():
-        raise InputError(name, "is empty", SHOW_HINT)
-    first = _first_char(data)
+def _is_wrapper_output(data: bytes) -> bool:
+    """hashicorp/setup-terraform's wrapper: `[command]...` before the JSON, `::debug::` lines after."""
     head = data[:4096].lstrip()
-    if head.startswith(b"[command]") or b"\n::debug::" in data[:4096] or head.startswith(b"::debug::") \
-            or data.rstrip().endswith(b"::debug::exitcode: 0") or b"\n::debug::" in data[-4096:]:
+    tail = data[-4096:]
+    return (head.startswith((b"[command]", b"::debug::")) or b"\n::debug::" in head
+            or b"\n::debug::" in tail or tail.rstrip().endswith(b"::debug::exitcode: 0"))
+
+
+def _check_utf8(name: str, data: bytes) -> None:
+    """JSON is UTF-8. msgspec checks only the strings it decodes, and most of a plan stays raw
+    until a rule reads it, so check the whole file here, in chunks (no copy of the file)."""
+    if data.isascii():
+        return
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    step = 1 << 22
+    for start in range(0, len(data), step):
+        chunk = data[start:start + step]
+        try:
+            decoder.decode(chunk, final=start + step >= len(data))
+        except UnicodeDecodeError as exc:
+            # exc.object is what the decoder held over from the last chunk, then this chunk.
+            offset = start - (len(exc.object) - len(chunk)) + exc.start
+            raise InputError(name, f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {offset:,})",
+                             "save it as UTF-8, or write it again with `terraform show -json tfplan > plan.json`") from None
+
+
+def decode_plan(name: str, data: bytes) -> Plan:
+    # Whole-file checks must not copy the file (`strip()` would): it can be hundreds of MB.
+    if not data or data.isspace():
+        raise InputError(name, "is empty", SHOW_HINT)
+    if _is_wrapper_output(data):
         raise InputError(name, "is not plain JSON: it holds `[command]`/`::debug::` lines", WRAPPER_FIX)
+    first = _first_char(data)
     if first == ord("["):
         raise InputError(name, "is a JSON array, not a plan object", SHOW_HINT)
     if first != ord("{"):
         raise InputError(name, "is not JSON", SHOW_HINT)
+    _check_utf8(name, data)
     try:
         plan = plan_decoder.decode(data)
     except msgspec.ValidationError as exc:
-        raise InputError(name, f"is not a plan this tool can read: {exc}",
-                         "pass the unmodified output of `terraform show -json`") from None
-    except (msgspec.DecodeError, RecursionError) as exc:
+        raise InputError(name, f"is not a plan this tool can read: {_short(exc)}", NOT_A_PLAN_FIX) from None
+    except RecursionError:
+        raise InputError(name, "nests JSON values deeper than this tool reads (about 1,000 levels)",
+                         NOT_A_PLAN_FIX) from None
+    except msgspec.DecodeError as exc:
         raise InputError(name, f"is not valid JSON ({_short(exc)})",
                          "the file may be cut short or not JSON; " + SHOW_HINT) from None
     if not plan.format_version:
@@ -97,12 +129,39 @@ def decode_plan(name: str, data: bytes) -> Plan:
                          "run `terraform plan -out=tfplan`, then `terraform show -json tfplan`")
     if plan.configuration is None and plan.resource_changes is None and not len(plan.planned_values):
         raise InputError(name, "is JSON with a format_version, but holds no plan", SHOW_HINT)
+    _check_changes(name, plan)
     return plan
 
 
-def _short(exc: Exception) -> str:
+# How `terraform show -json` starts an unchanged resource's change object (compact output).
+_NOOP_PREFIX = b'{"actions":["no-op"],'
+
+
+def _check_changes(name: str, plan: Plan) -> None:
+    """Read every change's actions; decode the whole change of every one that is not a no-op.
+
+    The model leaves `change` raw (most changes of a large plan are no-ops nobody looks at);
+    this is where a change of the wrong shape is refused, with the file named. A no-op written
+    the way Terraform writes it is recognised from its first bytes, without a decode.
+    """
+    for field, changes in (("resource_changes", plan.resource_changes), ("resource_drift", plan.resource_drift)):
+        for i, rc in enumerate(changes or ()):
+            raw = rc.change_json
+            try:
+                if memoryview(raw)[: len(_NOOP_PREFIX)] == _NOOP_PREFIX:
+                    rc.decoded_actions = NOOP
+                    continue
+                if not rc.is_noop:
+                    rc.change  # noqa: B018 - decodes and keeps it
+            except msgspec.ValidationError as exc:
+                where = str(exc).replace("`$", f"`$.{field}[{i}].change", 1)
+                raise InputError(name, f"is not a plan this tool can read: {_short(where)}", NOT_A_PLAN_FIX) from None
+
+
+def _short(exc: Exception | str) -> str:
+    """At most ~200 characters, keeping the end, where msgspec says where (`- at `$.path``)."""
     text = str(exc) or type(exc).__name__
-    return text if len(text) < 120 else text[:117] + "..."
+    return text if len(text) <= 200 else text[:90] + " ... " + text[-105:]
 
 
 def is_binary_plan(data: bytes) -> bool:
@@ -116,7 +175,9 @@ def show_binary(name: str, workdir: Path | None, terraform: str | None) -> bytes
     if not binary:
         raise InputError(name, "is a binary plan file, and no `terraform` is on the PATH",
                          "install terraform, pass --terraform PATH, or " + SHOW_HINT)
-    if not (folder / ".terraform").exists():
+    # A root module that uses only the built-in provider has no `.terraform` after init: ask
+    # terraform itself unless the folder holds no module at all.
+    if not (folder / ".terraform").exists() and not any(folder.glob("*.tf")) and not any(folder.glob("*.tf.json")):
         raise InputError(name, f"is a binary plan file, and {folder} is not an initialised root module",
                          "pass -C DIR with the folder where `terraform init` and `terraform plan` ran, or " + SHOW_HINT)
     env = dict(os.environ, TF_IN_AUTOMATION="1")

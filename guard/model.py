@@ -3,11 +3,22 @@
 Decoded with msgspec: unknown fields are skipped without building Python objects, and the
 value trees (`before`, `after`, data source `values`, ...) stay as `msgspec.Raw` slices of the
 input until a rule asks for one of them.
+
+Large plans are mostly unchanged resources, so two parts are decoded only on demand:
+- a resource change's `change` object: its actions are read once per change (`actions`), and
+  the whole object (`change`) only for changes that are not no-ops, or when asked for;
+- `prior_state` resources stay raw; `iter_state_data` finds the data sources among them and
+  `iter_state_resources` decodes every one, one at a time.
+The loader (`load.py`) reads every change's actions and decodes every non-no-op change, so a
+plan whose changes have the wrong shape is refused at load time, naming the file.
+
+Structs are `gc=False`: a plan is a tree (no reference cycles), and a 100,000-resource plan
+would otherwise make the cyclic garbage collector walk every struct several times while decoding.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 import msgspec
 from msgspec import Raw, Struct
@@ -23,7 +34,7 @@ def raw_value(raw: Raw | None) -> Any:
     return _decode_any.decode(raw)
 
 
-class Change(Struct, kw_only=True):
+class Change(Struct, kw_only=True, gc=False):
     actions: list[str] = []
     before: Raw = _EMPTY
     after: Raw = _EMPTY
@@ -33,7 +44,35 @@ class Change(Struct, kw_only=True):
     replace_paths: list[list[str | int]] | None = None
 
 
-class ResourceChange(Struct, kw_only=True):
+class _ActionsOnly(Struct, gc=False):
+    actions: list[str] = []
+
+
+_change_decoder = msgspec.json.Decoder(Change)
+_actions_decoder = msgspec.json.Decoder(_ActionsOnly)
+# One shared, normalised tuple per distinct action list: 100,000 no-ops share one object.
+_ACTIONS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def normal_actions(actions: list[str]) -> tuple[str, ...]:
+    """Lower-cased actions (pre-release 0.12 plans wrote `Create`, `Delete`), as a shared tuple."""
+    key = tuple(actions)
+    found = _ACTIONS.get(key)
+    if found is None:
+        found = tuple(a.lower() if isinstance(a, str) else a for a in key)
+        if len(_ACTIONS) < 256:
+            _ACTIONS[key] = found
+    return found
+
+
+NOOP: tuple[str, ...] = normal_actions(["no-op"])
+
+# Fields that only cache decoded parts, under JSON names no plan uses.
+_CACHE_CHANGE = "replace-guard:change"
+_CACHE_ACTIONS = "replace-guard:actions"
+
+
+class ResourceChange(Struct, kw_only=True, gc=False):
     address: str = ""
     module_address: str | None = None
     mode: str = "managed"
@@ -44,11 +83,35 @@ class ResourceChange(Struct, kw_only=True):
     provider_name: str | None = None
     previous_address: str | None = None
     action_reason: str | None = None
-    change: Change = msgspec.field(default_factory=Change)
+    change_json: Raw = msgspec.field(default=_EMPTY, name="change")
+    decoded_change: Change | None = msgspec.field(default=None, name=_CACHE_CHANGE)
+    decoded_actions: tuple[str, ...] | None = msgspec.field(default=None, name=_CACHE_ACTIONS)
+
+    @property
+    def change(self) -> Change:
+        """The `change` object, decoded on first use (raises msgspec errors on a bad shape)."""
+        found = self.decoded_change
+        if found is None:
+            found = _change_decoder.decode(self.change_json) if len(self.change_json) else Change()
+            self.decoded_change = found
+        return found
 
     @property
     def actions(self) -> tuple[str, ...]:
-        return tuple(a.lower() for a in self.change.actions)
+        found = self.decoded_actions
+        if found is None:
+            if self.decoded_change is not None:
+                source = self.decoded_change.actions
+            elif len(self.change_json):
+                source = _actions_decoder.decode(self.change_json).actions
+            else:
+                source = []
+            found = self.decoded_actions = normal_actions(source)
+        return found
+
+    @property
+    def is_noop(self) -> bool:
+        return self.actions in (("no-op",), ("noop",))
 
     @property
     def full_address(self) -> str:
@@ -67,7 +130,7 @@ def _key(index: int | str) -> str:
     return '"' + index.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-class StateResource(Struct, kw_only=True):
+class StateResource(Struct, kw_only=True, gc=False):
     address: str = ""
     mode: str = "managed"
     type: str = ""
@@ -78,21 +141,30 @@ class StateResource(Struct, kw_only=True):
     sensitive_values: Raw = _EMPTY
 
 
-class StateModule(Struct, kw_only=True):
+class _StateMode(Struct, gc=False):
+    mode: str = "managed"
+
+
+_state_resource_decoder = msgspec.json.Decoder(StateResource)
+_state_mode_decoder = msgspec.json.Decoder(_StateMode)
+
+
+class StateModule(Struct, kw_only=True, gc=False):
     address: str | None = None
-    resources: list[StateResource] = []
+    # Raw: decoded one at a time by iter_state_resources / iter_state_data.
+    resources_json: list[Raw] = msgspec.field(default_factory=list, name="resources")
     child_modules: list[StateModule] = []
 
 
-class StateValues(Struct, kw_only=True):
+class StateValues(Struct, kw_only=True, gc=False):
     root_module: StateModule = msgspec.field(default_factory=StateModule)
 
 
-class PriorState(Struct, kw_only=True):
+class PriorState(Struct, kw_only=True, gc=False):
     values: StateValues | None = None
 
 
-class ConfigResource(Struct, kw_only=True):
+class ConfigResource(Struct, kw_only=True, gc=False):
     address: str = ""
     mode: str = "managed"
     type: str = ""
@@ -109,18 +181,18 @@ class ConfigResource(Struct, kw_only=True):
         return value if isinstance(value, dict) else {}
 
 
-class ConfigOutput(Struct, kw_only=True):
+class ConfigOutput(Struct, kw_only=True, gc=False):
     expression: Raw = _EMPTY
     sensitive: bool = False
 
 
-class ConfigVariable(Struct, kw_only=True):
+class ConfigVariable(Struct, kw_only=True, gc=False):
     default: Raw = _EMPTY
     description: str | None = None
     sensitive: bool = False
 
 
-class ModuleCall(Struct, kw_only=True):
+class ModuleCall(Struct, kw_only=True, gc=False):
     source: str | None = None
     expressions: Raw = _EMPTY
     count_expression: Raw = _EMPTY
@@ -134,7 +206,7 @@ class ModuleCall(Struct, kw_only=True):
         return value if isinstance(value, dict) else {}
 
 
-class ConfigModule(Struct, kw_only=True):
+class ConfigModule(Struct, kw_only=True, gc=False):
     resources: list[ConfigResource] = []
     module_calls: dict[str, ModuleCall] = {}
     outputs: dict[str, ConfigOutput] = {}
@@ -142,16 +214,16 @@ class ConfigModule(Struct, kw_only=True):
     provider_config: Raw = _EMPTY
 
 
-class Configuration(Struct, kw_only=True):
+class Configuration(Struct, kw_only=True, gc=False):
     provider_config: Raw = _EMPTY
     root_module: ConfigModule = msgspec.field(default_factory=ConfigModule)
 
 
-class Variable(Struct, kw_only=True):
+class Variable(Struct, kw_only=True, gc=False):
     value: Raw = _EMPTY
 
 
-class Plan(Struct, kw_only=True):
+class Plan(Struct, kw_only=True, gc=False):
     format_version: str = ""
     terraform_version: str | None = None
     variables: dict[str, Variable] | None = None
@@ -176,13 +248,49 @@ class Plan(Struct, kw_only=True):
 plan_decoder = msgspec.json.Decoder(Plan)
 
 
-def iter_state_resources(module: StateModule | None):
-    """Every resource of a prior_state module tree, depth first."""
+def _state_modules(module: StateModule | None) -> Iterator[StateModule]:
     stack = [module] if module is not None else []
     while stack:
         mod = stack.pop()
-        yield from mod.resources
+        yield mod
         stack.extend(reversed(mod.child_modules))
+
+
+def _decode_state_resource(raw: Raw) -> StateResource | None:
+    """One prior_state resource; None for an entry that is not a resource object."""
+    try:
+        return _state_resource_decoder.decode(raw)
+    except msgspec.DecodeError:  # ValidationError included: an entry of the wrong shape
+        return None
+
+
+def iter_state_resources(module: StateModule | None) -> Iterator[StateResource]:
+    """Every resource of a prior_state module tree, depth first, decoded one at a time.
+
+    A large plan's prior_state holds every managed resource: keep what you need, not the lot.
+    """
+    for mod in _state_modules(module):
+        for raw in mod.resources_json:
+            res = _decode_state_resource(raw)
+            if res is not None:
+                yield res
+
+
+def iter_state_data(module: StateModule | None) -> Iterator[StateResource]:
+    """The data sources of a prior_state module tree (what was read at plan time), depth first.
+
+    Reads only each entry's `mode` first, so the managed resources are never built.
+    """
+    for mod in _state_modules(module):
+        for raw in mod.resources_json:
+            try:
+                if _state_mode_decoder.decode(raw).mode != "data":
+                    continue
+            except msgspec.DecodeError:
+                continue
+            res = _decode_state_resource(raw)
+            if res is not None:
+                yield res
 
 
 def get_path(value: Any, path: list[str | int] | tuple) -> Any:
@@ -213,10 +321,14 @@ def is_marked(tree: Any, path: list[str | int] | tuple) -> bool:
 
 
 def _any_true(node: Any) -> bool:
-    if node is True:
-        return True
-    if isinstance(node, dict):
-        return any(_any_true(v) for v in node.values())
-    if isinstance(node, list):
-        return any(_any_true(v) for v in node)
+    """True anywhere in a marker tree (iterative: a tree may nest as deep as the decoder allows)."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if node is True:
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
     return False

@@ -380,7 +380,7 @@ def binary_plan(tmp_path):
 
 def test_binary_plan_file_is_read_through_terraform_show(binary_plan, monkeypatch):
     # A root module with a provider to install has `.terraform` after init; one that uses only the
-    # built-in provider has none, and the loader asks for it (see the next test).
+    # built-in provider has none, and is read all the same (see the next test).
     (binary_plan / ".terraform").mkdir(exist_ok=True)
     monkeypatch.chdir(binary_plan)
     result = CliRunner().invoke(cli, ["check", "tfplan", "--format", "gitlab"])
@@ -388,8 +388,6 @@ def test_binary_plan_file_is_read_through_terraform_show(binary_plan, monkeypatc
     assert json.loads(result.stdout) == {"create": 1, "update": 0, "delete": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="guard/load.py wants a .terraform folder, which `terraform init` "
-                                       "does not create for a module that uses only the built-in provider")
 def test_binary_plan_of_a_module_with_only_the_builtin_provider(binary_plan, monkeypatch):
     monkeypatch.chdir(binary_plan)
     result = CliRunner().invoke(cli, ["check", "tfplan", "--format", "gitlab"])
