@@ -46,7 +46,7 @@ def explain_address(plan_name: str, address: str, directory: Path | None, terraf
             if isinstance(before, dict) and isinstance(after, dict):
                 paths = [[k] for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
         for path in paths:
-            b, a = ctx.value_pair(rc, path)
+            b, a = ctx.shown_pair(rc, path)
             lines.append(f"  {one_line(path_text(path))}: {one_line(b)} -> {one_line(a)}")
             for chain in graph.trace(rc.full_address, path):
                 lines.extend(chain_lines(chain, c))

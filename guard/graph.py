@@ -8,6 +8,7 @@ through the `.tf` sources, local values, which the plan JSON does not contain.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,14 @@ MAX_DEPTH = 40
 _META = {"each", "count", "path", "terraform", "self"}
 # Arguments of a data source shown first when they are set.
 _DECISIVE_FIRST = ("most_recent", "owners", "name", "name_regex", "filter", "state")
+
+
+_KEY = re.compile(r'\[(?:"(?:[^"\\]|\\.)*"|[^\]"]*)\]')
+
+
+def strip_keys(ref: str) -> str:
+    """`data.x.y[0].id` -> `data.x.y.id`, `module.m["a.b"].out` -> `module.m.out` (keys may hold dots)."""
+    return _KEY.sub("", ref)
 
 
 def module_label(names: tuple[str, ...]) -> str:
@@ -128,6 +137,26 @@ class Graph:
         found = self.sources.block(self.module_dir(names), kind, *labels)
         return found[0] if found else None
 
+    def resource_block(self, address: Address) -> dict | None:
+        """The parsed `.tf` block of a resource (python-hcl2's dict), when sources are given."""
+        kind = "resource" if address.mode == "managed" else "data"
+        found = self.sources.block(self.module_dir(address.module_names), kind, address.type, address.name)
+        return found[1] if found else None
+
+    def call_depends_on(self, names: tuple[str, ...]) -> list[tuple[str, list[str]]]:
+        """`depends_on` of each module call on the way to module `names`, outermost first:
+        [("module.app", ["aws_iam_role.x"]), ...] (references are relative to the caller)."""
+        out = []
+        mod = self.root
+        for depth, name in enumerate(names):
+            call = mod.module_calls.get(name) if mod.module_calls else None
+            if call is None:
+                break
+            if call.depends_on:
+                out.append((module_label(names[: depth + 1]), list(call.depends_on)))
+            mod = call.module
+        return out
+
     def resource_where(self, address: Address) -> Where | None:
         kind = "resource" if address.mode == "managed" else "data"
         return self.block_where(address.module_names, kind, address.type, address.name)
@@ -187,7 +216,7 @@ class Graph:
         if key in seen or depth > MAX_DEPTH:
             return [[ChainLink(ref=ref, kind="unresolved", module=label, note="reference cycle or chain too deep")]]
         seen = seen | {key}
-        parts = ref.split(".")
+        parts = strip_keys(ref).split(".")
         head = parts[0]
         if head == "var" and len(parts) >= 2:
             return self._follow_var(parts[1], names, seen, depth)

@@ -29,6 +29,19 @@ DEFAULT_STATEFUL_TYPES: frozenset[str] = frozenset(
         # queues and streams
         "aws_sqs_queue", "aws_kinesis_stream", "aws_mq_broker", "google_pubsub_topic",
         "google_pubsub_subscription", "azurerm_servicebus_queue",
+        # snapshots and backups (deleting one deletes the copy)
+        "aws_ebs_snapshot", "aws_db_snapshot", "aws_db_cluster_snapshot",
+        "google_compute_snapshot",
+        # more databases, tables and caches
+        "aws_docdb_cluster_instance", "aws_neptune_cluster_instance", "aws_rds_global_cluster",
+        "aws_dynamodb_global_table", "aws_dax_cluster", "aws_elasticache_serverless_cache",
+        "aws_redshiftserverless_namespace", "aws_keyspaces_table", "aws_qldb_ledger", "aws_lightsail_database",
+        "aws_opensearchserverless_collection", "google_firestore_database", "google_alloydb_cluster",
+        "azurerm_postgresql_server", "azurerm_mysql_server", "azurerm_storage_share",
+        # repositories, logs, user directories, DNS zones and addresses: what they hold cannot be recreated
+        "aws_ecr_repository", "aws_codecommit_repository", "aws_cloudwatch_log_group", "aws_cognito_user_pool",
+        "aws_route53_zone", "aws_eip", "google_artifact_registry_repository", "google_compute_address",
+        "google_dns_managed_zone", "azurerm_container_registry", "azurerm_public_ip", "azurerm_dns_zone",
         # keys and secrets
         "aws_kms_key", "aws_secretsmanager_secret", "aws_key_pair", "aws_acmpca_certificate_authority",
         "google_kms_crypto_key", "google_kms_key_ring", "azurerm_key_vault", "azurerm_key_vault_key",

@@ -65,6 +65,9 @@ class AmiDrift(Rule):
             root = chain[-1]
             if root.kind == "data_source" and root.ref.startswith("data.aws_ami.") and \
                     data_source_is_most_recent(ctx.graph.config_resource(module_names(root.module), root.ref)):
+                # Read during apply, not at plan time: that is TFG003's case.
+                if any(ctx.data_read_change(a) for a in ctx.data_instances(addr, root.module, root.ref)):
+                    continue
                 return chain
         # A local value cannot be followed without the .tf sources. The new AMI may still be
         # recognisable: it equals the id a most_recent aws_ami data source read in this run.
