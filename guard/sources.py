@@ -96,7 +96,7 @@ class SourceTree:
         if self.root is None:
             return None
         cur = self.root
-        for depth, (name, source) in enumerate(zip(module_names, sources)):
+        for depth, source in enumerate(sources):
             if source and (source.startswith("./") or source.startswith("../")):
                 cur = (cur / source).resolve()
                 continue

@@ -9,7 +9,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from guard.cli import cli
-from guard.rules import ALL_RULES, RULES_BY_ID
+from guard.rules import ALL_RULES
 
 AWS = "registry.terraform.io/hashicorp/aws"
 

@@ -13,7 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 FORMATS = ("text", "json", "markdown", "sarif", "junit", "github", "gitlab")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Iterable
+from typing import ClassVar, Iterable, Sequence
 
-from ..context import Context
-from ..findings import Finding, Severity
+from ..context import Context, path_text
+from ..findings import ChainLink, Finding, Fix, Location, Severity, ValueChange
+from ..model import ResourceChange
 
 
 class Rule:
@@ -25,3 +26,25 @@ class Rule:
 
     def check(self, ctx: Context) -> Iterable[Finding]:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def finding(self, ctx: Context, rc: ResourceChange, *, title: str, message: str,
+                chain: Sequence[ChainLink] = (), values: Sequence[ValueChange] = (),
+                paths: Sequence[Sequence[str | int]] = (), facts: dict[str, str] | None = None,
+                fixes: Sequence[Fix] = (), location: Location | None = None) -> Finding:
+        """A finding about one resource change, with the fields every rule fills the same way.
+
+        `paths` stand in for replace_paths in plans that predate them; `location` defaults to
+        the first link of the chain.
+        """
+        if location is None and chain:
+            location = chain[0].location
+        return Finding(
+            rule=self.id, severity=self.severity, title=title, address=rc.full_address, plan=ctx.plan_label,
+            actions=list(rc.actions), action_reason=rc.action_reason,
+            replace_paths=[list(p) for p in (rc.change.replace_paths or paths)],
+            values=list(values), chain=list(chain), facts=facts or {}, message=message, fixes=list(fixes),
+            location=location)
+
+    @staticmethod
+    def value_change(path: Sequence[str | int], before: str, after: str) -> ValueChange:
+        return ValueChange(path=path_text(path), before=before, after=after)

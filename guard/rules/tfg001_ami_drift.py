@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterable
 
 from ..context import ABSENT, SENSITIVE, UNKNOWN, Context, path_text, resource_address
-from ..findings import ChainLink, Finding, Fix, Severity, ValueChange, action_words
+from ..findings import ChainLink, Finding, Fix, Severity, action_words
 from ..graph import data_source_is_most_recent, module_label, module_names
 from .base import Rule
 
@@ -121,22 +121,10 @@ class AmiDrift(Rule):
             f"from {before} to {after}. Nobody changed the code: {root.label()} has most_recent = true, "
             f"and at plan time it picked {new_desc}. Everything on the instance's disks will be lost."
         )
-        return Finding(
-            rule=self.id,
-            severity=self.severity,
-            title=f"{rc.full_address} will be replaced because {root.ref} (most_recent = true) picked a new image",
-            address=rc.full_address,
-            plan=ctx.plan_label,
-            actions=actions,
-            action_reason=rc.action_reason,
-            replace_paths=[list(p) for p in (rc.change.replace_paths or [path])],
-            values=[ValueChange(path=attr, before=before, after=after)],
-            chain=chain,
-            facts=facts,
-            message=message,
-            fixes=self._fixes(ctx, addr, path, chain, before),
-            location=chain[0].location,
-        )
+        return self.finding(
+            ctx, rc, title=f"{rc.full_address} will be replaced because {root.ref} (most_recent = true) picked a new image", message=message, chain=chain,
+            values=[self.value_change(path, before, after)], paths=[path], facts=facts,
+            fixes=self._fixes(ctx, addr, path, chain, before))
 
     def _fixes(self, ctx: Context, addr, path, chain: list[ChainLink], before: str) -> list[Fix]:
         attr = path_text(path)

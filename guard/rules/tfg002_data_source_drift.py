@@ -6,7 +6,7 @@ from typing import Iterable
 
 from ..advice import advice_for, ignore_changes_snippet
 from ..context import CONFIG_ONLY_DATA_TYPES, Cause, Context, path_text, resource_address, split_ref
-from ..findings import Finding, Fix, Severity, ValueChange, action_words
+from ..findings import Finding, Fix, Severity, action_words
 from ..graph import data_source_is_most_recent, module_names
 from ..model import is_marked
 from .base import Rule
@@ -125,22 +125,10 @@ class DataSourceDrift(Rule):
         if secret or hidden:
             message += (" The value itself is not shown: the plan marks it sensitive, or it comes from a data "
                         "source attribute not known to be public.")
-        return Finding(
-            rule=self.id,
-            severity=self.severity,
-            title=f"{rc.full_address} will be replaced because {root.ref} returns a new value",
-            address=rc.full_address,
-            plan=ctx.plan_label,
-            actions=actions,
-            action_reason=rc.action_reason,
-            replace_paths=[list(p) for p in (rc.change.replace_paths or [path])],
-            values=[ValueChange(path=attr, before=before, after=after)],
-            chain=cause.chain,
-            facts=facts,
-            message=message,
-            fixes=self._fixes(ctx, rc, path, cause, dtype, before),
-            location=cause.chain[0].location,
-        )
+        return self.finding(
+            ctx, rc, title=f"{rc.full_address} will be replaced because {root.ref} returns a new value", message=message, chain=cause.chain,
+            values=[self.value_change(path, before, after)], paths=[path], facts=facts,
+            fixes=self._fixes(ctx, rc, path, cause, dtype, before))
 
     def _fixes(self, ctx: Context, rc, path, cause: Cause, dtype: str, before: str) -> list[Fix]:
         fixes: list[Fix] = []

@@ -8,7 +8,7 @@ from typing import Iterable
 from ..advice import ignore_changes_snippet
 from ..address import format_key
 from ..context import Cause, Context, is_replace, path_text, resource_address, split_ref
-from ..findings import ChainLink, Finding, Fix, Location, Severity, ValueChange, action_words
+from ..findings import ChainLink, Finding, Fix, Location, Severity, action_words
 from ..graph import module_names, most_specific, strip_keys
 from ..model import ResourceChange
 from .base import Rule
@@ -104,22 +104,10 @@ class DeferredRead(Rule):
         )
         chain = list(cause.chain)
         chain[-1] = root.model_copy(update={"note": f"read during apply: {short}"})
-        return Finding(
-            rule=self.id,
-            severity=self.severity,
-            title=f"{rc.full_address} will be replaced because {read.full_address} is read only during apply",
-            address=rc.full_address,
-            plan=ctx.plan_label,
-            actions=actions,
-            action_reason=rc.action_reason,
-            replace_paths=[list(p) for p in (rc.change.replace_paths or [path])],
-            values=[ValueChange(path=attr, before=before, after=after)],
-            chain=chain,
-            facts=facts,
-            message=message,
-            fixes=self._fixes(ctx, rc, path, root, deferred_by, reason),
-            location=chain[0].location,
-        )
+        return self.finding(
+            ctx, rc, title=f"{rc.full_address} will be replaced because {read.full_address} is read only during apply", message=message, chain=chain,
+            values=[self.value_change(path, before, after)], paths=[path], facts=facts,
+            fixes=self._fixes(ctx, rc, path, root, deferred_by, reason))
 
     def _deferred_by(self, ctx: Context, read: ResourceChange, cfg, names: tuple[str, ...],
                      reason: str | None) -> list[tuple[str, Location | None]]:

@@ -113,9 +113,8 @@ class StatefulReplacement(Rule):
                                     "really needed (e.g. `terraform_data.x.output` fed by a version string) instead "
                                     "of a whole resource, or remove it."))
         else:
-            parts = []
-            for (path, cause, origin), value in zip(causes, values):
-                parts.append(f"`{value.path}` changes from {value.before} to {value.after} ({origin})")
+            parts = [f"`{value.path}` changes from {value.before} to {value.after} ({origin})"
+                     for (_, _, origin), value in zip(causes, values, strict=True)]
             through = sorted({a for _, c, _ in causes if c is not None for a in c.through})
             if through:
                 facts["cause"] = "replacement of " + ", ".join(through)
@@ -160,22 +159,8 @@ class StatefulReplacement(Rule):
             location=res_loc, snippet="lifecycle {\n  prevent_destroy = true\n}"))
         chain = causes[0][1].chain if causes and causes[0][1] is not None else []
         location = chain[0].location if chain and chain[0].location else res_loc
-        return Finding(
-            rule=self.id,
-            severity=self.severity,
-            title=title,
-            address=address,
-            plan=ctx.plan_label,
-            actions=actions,
-            action_reason=reason,
-            replace_paths=[list(p) for p in (rc.change.replace_paths or paths)],
-            values=values,
-            chain=chain,
-            facts=facts,
-            message=message,
-            fixes=_dedupe(fixes),
-            location=location,
-        )
+        return self.finding(ctx, rc, title=title, message=message, chain=chain, values=values, paths=paths,
+                            facts=facts, fixes=_dedupe(fixes), location=location)
 
     @staticmethod
     def _drift(ctx: Context, rc, path) -> bool:
