@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Iterable, Sequence
 
-from ..context import Context, path_text
+from ..context import Context, path_text, resource_address
 from ..findings import ChainLink, Finding, Fix, Location, Severity, ValueChange
 from ..model import ResourceChange
 
@@ -48,3 +48,28 @@ class Rule:
     @staticmethod
     def value_change(path: Sequence[str | int], before: str, after: str) -> ValueChange:
         return ValueChange(path=path_text(path), before=before, after=after)
+
+
+class ReplacementRule(Rule):
+    """A rule about replacements that no earlier rule has explained.
+
+    Subclasses implement `_cause(ctx, rc)` (a tuple, or None when the rule does not apply) and
+    `_finding(ctx, rc, *cause)`; the resource is then claimed for later rules.
+    """
+
+    def check(self, ctx: Context) -> Iterable[Finding]:
+        for rc in ctx.replacements():
+            address = rc.full_address
+            if address in ctx.claimed or resource_address(rc) is None:
+                continue
+            found = self._cause(ctx, rc)
+            if found is None:
+                continue
+            yield self._finding(ctx, rc, *found)
+            ctx.claim(address)
+
+    def _cause(self, ctx: Context, rc: ResourceChange) -> tuple | None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def _finding(self, ctx: Context, rc: ResourceChange, *cause) -> Finding:  # pragma: no cover - interface
+        raise NotImplementedError

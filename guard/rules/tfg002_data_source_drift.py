@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterable
 
 from ..advice import advice_for, ignore_changes_snippet
 from ..context import CONFIG_ONLY_DATA_TYPES, Cause, Context, path_text, resource_address, split_ref
 from ..findings import Finding, Fix, Severity, action_words
 from ..graph import data_source_is_most_recent, module_names
 from ..model import is_marked
-from .base import Rule
+from .base import ReplacementRule
 
 # TFG001's own case, left to it: `ami`/`image_id` straight from a most_recent aws_ami.
 _TFG001_ATTRS = ("ami", "image_id")
@@ -34,7 +33,7 @@ _WHAT_CHANGED = {
 }
 
 
-class DataSourceDrift(Rule):
+class DataSourceDrift(ReplacementRule):
     id = "TFG002"
     name = "data-source-drift"
     severity = Severity.error
@@ -68,18 +67,6 @@ class DataSourceDrift(Rule):
         "with `lifecycle { ignore_changes = [ATTRIBUTE] }`. Treat changes to what the data source reads (a "
         "parameter, an image, a zone list) as deployments: roll them out on purpose, in a reviewed change."
     )
-
-    def check(self, ctx: Context) -> Iterable[Finding]:
-        for rc in ctx.replacements():
-            address = rc.full_address
-            if address in ctx.claimed or resource_address(rc) is None:
-                continue
-            found = self._cause(ctx, rc)
-            if found is None:
-                continue
-            path, cause, data_address = found
-            yield self._finding(ctx, rc, path, cause, data_address)
-            ctx.claim(address)
 
     def _cause(self, ctx: Context, rc) -> tuple[list, Cause, str] | None:
         for path in ctx.replace_paths(rc):

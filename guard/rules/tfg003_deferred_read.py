@@ -3,7 +3,6 @@ during apply (`depends_on` on something with pending changes, or arguments known
 
 from __future__ import annotations
 
-from typing import Iterable
 
 from ..advice import ignore_changes_snippet
 from ..address import format_key
@@ -11,7 +10,7 @@ from ..context import Cause, Context, is_replace, path_text, resource_address, s
 from ..findings import ChainLink, Finding, Fix, Location, Severity, action_words
 from ..graph import module_names, most_specific, strip_keys
 from ..model import ResourceChange
-from .base import Rule
+from .base import ReplacementRule
 
 _REASONS = {
     "read_because_dependency_pending": (
@@ -24,7 +23,7 @@ _REASONS = {
 }
 
 
-class DeferredRead(Rule):
+class DeferredRead(ReplacementRule):
     id = "TFG003"
     name = "deferred-data-read"
     severity = Severity.error
@@ -53,17 +52,6 @@ class DeferredRead(Rule):
         "already waits for everything its arguments reference. If it must wait, make it depend only on things "
         "whose values are known at plan time, or keep the resource with `lifecycle { ignore_changes = [...] }`."
     )
-
-    def check(self, ctx: Context) -> Iterable[Finding]:
-        for rc in ctx.replacements():
-            address = rc.full_address
-            if address in ctx.claimed or resource_address(rc) is None:
-                continue
-            found = self._cause(ctx, rc)
-            if found is None:
-                continue
-            yield self._finding(ctx, rc, *found)
-            ctx.claim(address)
 
     def _cause(self, ctx: Context, rc) -> tuple[list, Cause, ResourceChange] | None:
         for path in ctx.replace_paths(rc):
