@@ -161,6 +161,10 @@ class Graph:
         kind = "resource" if address.mode == "managed" else "data"
         return self.block_where(address.module_names, kind, address.type, address.name)
 
+    def block_location(self, address: Address | None) -> Location | None:
+        """File and line of a resource's block (None without sources or address)."""
+        return self.loc(self.resource_where(address)) if address is not None else None
+
     def attribute_location(self, address: Address, path: list[str | int]) -> tuple[Location | None, str | None]:
         """File and line of an attribute (or of its block when the attribute is not written)."""
         where = self.resource_where(address)

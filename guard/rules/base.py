@@ -30,16 +30,17 @@ class Rule:
     def finding(self, ctx: Context, rc: ResourceChange, *, title: str, message: str,
                 chain: Sequence[ChainLink] = (), values: Sequence[ValueChange] = (),
                 paths: Sequence[Sequence[str | int]] = (), facts: dict[str, str] | None = None,
-                fixes: Sequence[Fix] = (), location: Location | None = None) -> Finding:
+                fixes: Sequence[Fix] = (), location: Location | None = None,
+                severity: Severity | None = None) -> Finding:
         """A finding about one resource change, with the fields every rule fills the same way.
 
         `paths` stand in for replace_paths in plans that predate them; `location` defaults to
-        the first link of the chain.
+        the first link of the chain; `severity` to the rule's own.
         """
         if location is None and chain:
             location = chain[0].location
         return Finding(
-            rule=self.id, severity=self.severity, title=title, address=rc.full_address, plan=ctx.plan_label,
+            rule=self.id, severity=severity or self.severity, title=title, address=rc.full_address, plan=ctx.plan_label,
             actions=list(rc.actions), action_reason=rc.action_reason,
             replace_paths=[list(p) for p in (rc.change.replace_paths or paths)],
             values=list(values), chain=list(chain), facts=facts or {}, message=message, fixes=list(fixes),

@@ -141,7 +141,7 @@ class AmiDrift(Rule):
                 detail=f"Replace `{line or pin_at.ref}`{where} with the image the instance runs today; "
                        "move to a newer image on purpose, in a reviewed change.",
                 location=pin_at.location, snippet=snippet))
-        res_loc, _ = ctx.graph.attribute_location(addr, [])
+        res_loc = ctx.graph.block_location(addr)
         where = f"the resource block at {res_loc.file}:{res_loc.line}" if res_loc else f"`{addr.local}`"
         fixes.append(Fix(
             title="Keep the running instance when the image changes",

@@ -158,7 +158,7 @@ class DataSourceDrift(ReplacementRule):
                        "reviewed change that expects the rebuild, or pin the value in the code."))
         res_loc = None
         if addr is not None:
-            res_loc, _ = ctx.graph.attribute_location(addr, [])
+            res_loc = ctx.graph.block_location(addr)
         in_block = f" in the resource block at {res_loc.file}:{res_loc.line}" if res_loc else f" in {rc.full_address}"
         top = next((p for p in path if isinstance(p, str)), path_text(path))
         fixes.append(Fix(

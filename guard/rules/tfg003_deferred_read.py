@@ -145,7 +145,7 @@ class DeferredRead(ReplacementRule):
                 detail=f"Let {root.ref} use values that exist before apply (constants, variables, attributes of "
                        "resources that are not being created or replaced), so Terraform can read it during plan."))
         addr = resource_address(rc)
-        res_loc = ctx.graph.attribute_location(addr, [])[0] if addr else None
+        res_loc = ctx.graph.block_location(addr)
         top = next((p for p in path if isinstance(p, str)), path_text(path))
         fixes.append(Fix(
             title="Keep the resource when the value is unknown",

@@ -147,19 +147,9 @@ class VanishedResource(Rule):
                        "AWS_REGION, AWS_DEFAULT_REGION or AWS_PROFILE differ from the last run, the old object is "
                        "still running where it was.")
             title = f"{address} vanished on refresh and will be created again"
-        return Finding(
-            rule=self.id,
-            severity=self.severity,
-            title=title,
-            address=address,
-            plan=ctx.plan_label,
-            actions=actions,
-            action_reason=change.action_reason,
-            facts=facts,
-            message=head + story,
-            fixes=self._fixes(ctx, change, was, current, now),
-            location=_location(ctx, change),
-        )
+        return self.finding(ctx, change, title=title, message=head + story, facts=facts,
+                            fixes=self._fixes(ctx, change, was, current, now),
+                            location=ctx.graph.block_location(resource_address(change)))
 
     def _fixes(self, ctx: Context, change, was, current, now: "_Now") -> list[Fix]:
         fixes = []
@@ -183,12 +173,6 @@ class VanishedResource(Rule):
                    f"(`--allow '{change.full_address}:{self.id}'`)."))
         return fixes
 
-
-def _location(ctx: Context, change):
-    addr = resource_address(change)
-    if addr is None:
-        return None
-    return ctx.graph.attribute_location(addr, [])[0]
 
 
 class _Now:

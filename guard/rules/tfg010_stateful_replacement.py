@@ -152,7 +152,7 @@ class StatefulReplacement(Rule):
             detail="Take a snapshot or backup of what the resource holds, apply, then allow this finding with a "
                    "reason in .replace-guard.toml."))
         addr = resource_address(rc)
-        res_loc = ctx.graph.attribute_location(addr, [])[0] if addr else None
+        res_loc = ctx.graph.block_location(addr)
         fixes.append(Fix(
             title="Protect it from accidental destruction",
             detail="Terraform then refuses every plan that destroys it, until the line is removed on purpose.",
@@ -221,7 +221,7 @@ class StatefulReplacement(Rule):
             top = next((p for p in path if isinstance(p, str)), None)
             if top:
                 addr = resource_address(rc)
-                res_loc = ctx.graph.attribute_location(addr, [])[0] if addr else None
+                res_loc = ctx.graph.block_location(addr)
                 fixes.append(Fix(
                     title=f"To keep the object, ignore changes to `{top}`",
                     detail="The code and the object then disagree until the object is rebuilt on purpose.",

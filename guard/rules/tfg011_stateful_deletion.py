@@ -82,19 +82,9 @@ class StatefulDeletion(Rule):
         if target:
             message += (f" The plan also creates {target}, of the same type: if that is the same thing under a new "
                         "address, a `moved` block keeps the object.")
-        return Finding(
-            rule=self.id,
-            severity=self.severity,
-            title=f"{address} will be destroyed: {_short(reason, destroy_plan)}",
-            address=address,
-            plan=ctx.plan_label,
-            actions=list(rc.actions),
-            action_reason=reason,
-            facts=facts,
-            message=message,
-            fixes=self._fixes(ctx, rc, reason, target),
-            location=_location(ctx, rc),
-        )
+        return self.finding(ctx, rc, title=f"{address} will be destroyed: {_short(reason, destroy_plan)}",
+                            message=message, facts=facts, fixes=self._fixes(ctx, rc, reason, target),
+                            location=ctx.graph.block_location(resource_address(rc)))
 
     def _fixes(self, ctx: Context, rc: ResourceChange, reason: str | None, target: str | None) -> list[Fix]:
         address = rc.full_address
@@ -176,21 +166,11 @@ class StatefulDeletion(Rule):
         facts = {"stateful_type": rc.type}
         if reason:
             facts["reason"] = f"{reason}: {words}" if words else reason
-        return Finding(
-            rule=self.id,
-            severity=Severity.notice,
-            title=title,
-            address=address,
-            plan=ctx.plan_label,
-            actions=list(acts),
-            action_reason=reason,
-            facts=facts,
-            message=message,
-            fixes=[Fix(title="Make sure someone owns the object now",
-                       detail="Import it into the code that should manage it, or delete it by hand when it is no "
-                              "longer needed.")],
-            location=_location(ctx, rc),
-        )
+        return self.finding(ctx, rc, title=title, message=message, facts=facts, severity=Severity.notice,
+                            fixes=[Fix(title="Make sure someone owns the object now",
+                                       detail="Import it into the code that should manage it, or delete it by hand "
+                                              "when it is no longer needed.")],
+                            location=ctx.graph.block_location(resource_address(rc)))
 
 
 def _similarity(ctx: Context, gone: ResourceChange, new: ResourceChange, new_addr) -> float:
@@ -235,9 +215,3 @@ def _hcl_address(address: str, keys: bool = True) -> str:
     parts.append(addr.local + (f"[{format_key(addr.key)}]" if keys and addr.key is not None else ""))
     return ".".join(parts)
 
-
-def _location(ctx: Context, rc: ResourceChange):
-    addr = resource_address(rc)
-    if addr is None:
-        return None
-    return ctx.graph.attribute_location(addr, [])[0]

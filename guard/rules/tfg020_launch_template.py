@@ -179,7 +179,7 @@ class LaunchTemplateDrift(Rule):
                       note="updated in place: a new template version"),
             ChainLink(ref=asg_addr.local if asg_addr else asg.full_address, kind="resource",
                       module=module_label(asg_addr.module_names) if asg_addr else "",
-                      expression=how[0], location=ctx.graph.attribute_location(asg_addr, [])[0] if asg_addr else None,
+                      expression=how[0], location=ctx.graph.block_location(asg_addr),
                       note=facts["instance_refresh"]),
         ]
         return Finding(
@@ -202,7 +202,7 @@ class LaunchTemplateDrift(Rule):
     def _fixes(self, ctx: Context, lt, asg, refresh: str, version: str | None) -> list[Fix]:
         lt_addr = resource_address(lt)
         asg_addr = resource_address(asg)
-        res_loc = ctx.graph.attribute_location(asg_addr, [])[0] if asg_addr else None
+        res_loc = ctx.graph.block_location(asg_addr)
         lt_local = lt_addr.local if lt_addr else "aws_launch_template.this"
         fixes = []
         if refresh == "none":
