@@ -72,6 +72,13 @@ class Finding(BaseModel):
     fixes: list[Fix] = Field(default_factory=list)
     location: Location | None = None
     allowed_by: str | None = None
+    cause: str = Field("", description="the kind of the root cause, e.g. `image_drift`, `world_drift`, "
+                                       "`code_change`, `not_proven` (see `replace-guard rules`)")
+    group: str | None = Field(None, description="findings that share one root cause (the same data source "
+                                                "instance and new value, the same function, the same drift) "
+                                                "share this key")
+    root: str | None = Field(None, description="the shared root cause in words, e.g. "
+                                               "`data.aws_ami.al2 picked ami-0abc`")
 
     @computed_field  # type: ignore[prop-decorator]
     @property
