@@ -7,12 +7,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .analysis import Analysis
 from .config import AllowEntry, Config
-from .context import Context, is_replace
 from .findings import FAIL_LEVELS, Finding, Severity
-from .graph import Graph
 from .load import LoadedPlan
-from .rules import ALL_RULES
+from .plan_index import is_replace
+from .rules import ALL_RULES, run_rules
 from .sources import SourceTree
 from .stateful import DEFAULT_STATEFUL_TYPES
 
@@ -39,6 +39,7 @@ class Report:
     suppressed: list[Finding] = field(default_factory=list)
     expired_allows: list[AllowEntry] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    analyses: list[Analysis] = field(default_factory=list, repr=False)
 
     def failing(self) -> list[Finding]:
         level = FAIL_LEVELS[self.fail_on]
@@ -100,23 +101,24 @@ def analyze(plans: list[LoadedPlan], config: Config, source_dir: Path | None = N
     findings: list[Finding] = []
     summaries: list[PlanSummary] = []
     notes: list[str] = []
+    analyses: list[Analysis] = []
+    enabled = [rule for rule in ALL_RULES if config.severity.get(rule.id) != "off"]
     for loaded in plans:
         root = source_root(source_dir, loaded)
         sources = SourceTree(root.resolve() if root else None)
-        ctx = Context(plan=loaded.plan, plan_label=loaded.label, graph=Graph(loaded.plan, sources),
-                      stateful_types=stateful)
+        an = Analysis.build(loaded.label, loaded.plan, sources, stateful)
+        analyses.append(an)
         summaries.append(summarize(loaded, root))
         if loaded.plan.errored:
             notes.append(f"{loaded.label}: the plan errored (errored: true); it may be incomplete")
-        for rule in ALL_RULES:
-            level = config.severity.get(rule.id)
-            if level == "off":
-                continue
-            for finding in rule.check(ctx):
-                if level:
-                    finding.severity = Severity(level)
-                findings.append(finding)
+        for finding in run_rules(an, enabled):
+            level = config.severity.get(finding.rule)
+            if level:
+                finding.severity = Severity(level)
+            findings.append(finding)
         notes.extend(sources.errors)
+        if an.engine.cut:
+            notes.append(f"{loaded.label}: some values have more than {64} sources; the chains list the first 64")
 
     allows = list(config.allow) + list(extra_allows or [])
     expired = [a for a in allows if a.expired(today)]
@@ -135,4 +137,4 @@ def analyze(plans: list[LoadedPlan], config: Config, source_dir: Path | None = N
     kept.sort(key=Finding.sort_key)
     suppressed.sort(key=Finding.sort_key)
     return Report(findings=kept, plans=summaries, fail_on=fail_on, suppressed=suppressed,
-                  expired_allows=expired, notes=notes)
+                  expired_allows=expired, notes=notes, analyses=analyses)

@@ -103,13 +103,18 @@ def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color,
 @click.option("-C", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Root module folder (.tf sources).")
 @click.option("--terraform", default=None, help="terraform binary for binary plan files.")
+@click.option("--config", "config_file", default=None, help="Config file (default: .replace-guard.toml or pyproject.toml).")
 @click.option("--no-color", is_flag=True)
-def explain(plan, address, directory, terraform, no_color):
+def explain(plan, address, directory, terraform, config_file, no_color):
     """The whole chain for one resource ADDRESS in PLAN."""
+    from .config import load_config
     from .explain import explain_address
 
     try:
-        text, found = explain_address(plan, address, directory, terraform, _use_color(no_color))
+        if directory is not None and not Path(directory).is_dir():
+            raise InputError(str(directory), "is not a directory", "-C takes the root module's folder")
+        config = load_config(config_file, Path(directory) if directory else Path.cwd())
+        text, found = explain_address(plan, address, directory, terraform, _use_color(no_color), config)
     except InputError as err:
         _fail(err)
     click.echo(text, nl=False)

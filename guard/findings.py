@@ -49,11 +49,26 @@ class ValueChange(BaseModel):
     after: str | None = None
 
 
+class Edit(BaseModel):
+    """An edit `replace-guard fix` can make: exact, in a file the user owns."""
+
+    file: str = Field(description="the .tf file, as reports show paths")
+    line: int = Field(description="the line of the attribute (pin) or of the resource block (ignore)")
+    action: str = Field(description="`replace_reference`: in the expression of `attribute` at `line`, put `text` "
+                                    "in place of the reference `find`; `ignore_changes`: add `text` to "
+                                    "`lifecycle { ignore_changes }` of the block at `line`")
+    attribute: str | None = Field(None, description="the argument (or for_each key) whose expression changes")
+    find: str | None = Field(None, description="the reference to replace")
+    text: str = Field(description="the new text: an HCL literal, or the attribute to ignore")
+
+
 class Fix(BaseModel):
     title: str
     detail: str = ""
     location: Location | None = None
     snippet: str | None = None
+    strategy: str | None = Field(None, description="`pin` or `ignore` when `replace-guard fix` can make this edit")
+    edit: Edit | None = None
 
 
 class Finding(BaseModel):

@@ -196,6 +196,20 @@ class SourceTree:
                     return Where(path, line, line), block[name]
         return None
 
+    def all_locals(self, directory: Path | None) -> dict[str, Any]:
+        """Every local value of a module folder (name -> python-hcl2 value)."""
+        if directory is None:
+            return {}
+        d = self._scan(directory)
+        out: dict[str, Any] = {}
+        for path in d.locals_files:
+            for block in self._parse(path).get("locals", []) or []:
+                if isinstance(block, dict):
+                    for name, value in block.items():
+                        if not name.startswith("__"):
+                            out.setdefault(name, value)
+        return out
+
     def attr_line(self, where: Where, path: list[str | int]) -> int | None:
         """Line of `attr =` (or of the nested block) inside a block's line range."""
         lines = self._lines.get(where.file)

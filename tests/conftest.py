@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -33,6 +34,9 @@ def real_plans(request, tmp_path_factory) -> realtf.RealPlans:
 
     A scenario that failed to build raises when looked up, with Terraform's stderr.
     """
+    reuse = os.environ.get("REPLACE_GUARD_REALTF_DIR")
+    if reuse:  # developers only: plans built earlier by `python tests/realtf.py --workdir DIR`
+        return realtf.RealPlans(*realtf.load_built(Path(reuse)))
     reason = realtf.skip_reason()
     if reason:
         pytest.skip(reason)

@@ -574,7 +574,21 @@ def build_scenario(name: str, moto: MotoServer, workdir: Path, base: Built | Non
     planfile = ws.plan("tfplan", plan.get("args", []), variables=plan.get("vars"), env=plan.get("env"))
     plan_json = dest / "plan.json"
     plan_json.write_bytes(ws.show_json(planfile, env=plan.get("env")))
+    (dest / "values.json").write_text(json.dumps(values))
     return Built(dest, plan_json, planfile, name, values)
+
+
+def load_built(workdir: Path) -> tuple[dict[str, Built], dict[str, str]]:
+    """Scenarios built earlier into WORKDIR (`python tests/realtf.py --workdir DIR`), for a quick
+    test run while developing: REPLACE_GUARD_REALTF_DIR=DIR. Tests that talk to moto cannot use them."""
+    built: dict[str, Built] = {}
+    for name in scenario_names():
+        dest = Path(workdir) / name
+        if (dest / "plan.json").is_file() and (dest / "values.json").is_file():
+            values = json.loads((dest / "values.json").read_text())
+            built[name] = Built(dest, dest / "plan.json", dest / "tfplan", name, values)
+    missing = {n: "not built in REPLACE_GUARD_REALTF_DIR" for n in scenario_names() if n not in built}
+    return built, missing
 
 
 def build_all(moto: MotoServer, workdir: Path, names: Iterable[str] | None = None,

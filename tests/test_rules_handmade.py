@@ -241,10 +241,10 @@ def test_tfg010_without_replace_paths_still_reports(tmp_path):
                config=[cfg("aws_db_instance.main", {"identifier": {"constant_value": "a"}})], version="0.14.11")
     code, report = check(tmp_path, doc)
     finding = by_rule(report, "TFG010")[0]
-    assert code == 0 and finding["severity"] == "warning"
+    # Nothing in the plan says what forces it, so nothing proves anyone asked for it: fail safe.
+    assert code == 1 and finding["severity"] == "error" and finding["cause"] == "not_proven"
     assert "does not say which attribute" in finding["message"]
-    code, _ = check(tmp_path, doc, "--fail-on", "warning")
-    assert code == 1
+    assert "not proven to be asked for" in finding["facts"]["cause"]
 
 
 def test_tfg011_forgets_are_notices_and_opentofu_reasons(tmp_path):

@@ -50,7 +50,12 @@ def test_local_without_sources_and_another_value_is_not_claimed(tmp_path):
     plan = ami_drift_plan(via_local=True)
     plan["resource_changes"][0]["change"]["after"]["ami"] = "ami-0ccc3333"
     code, doc = check(tmp_path, plan)
-    assert code == 0 and not any(f["rule"] == "TFG001" for f in doc["findings"])
+    assert not any(f["rule"] == "TFG001" for f in doc["findings"])
+    # The chain stops at the local and no data source holds the new value: not proven to be asked
+    # for, which fails the job (a missed cause must not pass it).
+    (finding,) = doc["findings"]
+    assert code == 1 and finding["rule"] == "TFG010" and finding["cause"] == "not_proven"
+    assert "run with -C DIR" in finding["message"]
 
 
 def test_locals_resolved_from_tf_sources(tmp_path):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Iterable
 
-from ..context import ABSENT, SENSITIVE, UNKNOWN, Context, path_text, resource_address
-from ..findings import ChainLink, Finding, Fix, Severity, action_words
-from ..graph import data_source_is_most_recent, module_label, module_names
-from .base import Rule
+from ..analysis import Analysis
+from ..engine import Cause, CauseKind
+from ..findings import Finding, Fix, Severity, action_words
+from ..fixes import Fixer
+from ..model import ResourceChange
+from ..values import SENSITIVE, UNKNOWN, path_text, top_attr
+from .base import Claimed, Rule, group_key
 
 IMAGE_ATTRS = ("ami", "image_id")
 # aws_ami attributes that are safe to print (the image is public metadata, not a secret).
@@ -19,12 +23,15 @@ class AmiDrift(Rule):
     id = "TFG001"
     name = "ami-drift"
     severity = Severity.error
-    summary = "replacement forced by `ami`/`image_id` whose value comes from `data.aws_ami` with `most_recent = true`"
+    summary = ("replacement forced by `ami`/`image_id` whose value comes from `data.aws_ami` with "
+               "`most_recent = true` (directly, through modules, locals, `for_each`, or a `replace_triggered_by` "
+               "fed by the image)")
     why = (
         "Nobody changed the code. A newer image that matches the data source's filters was published, "
         "`most_recent = true` picked it at plan time, and `ami` forces replacement: the next apply destroys "
         "the instance and builds a new one. Whatever lived only on its disks (files, installed tools, "
-        "history) is gone."
+        "history) is gone. `most_recent` counts when the code sets it to true, directly or through a variable "
+        "or local whose value the plan and the sources show."
     )
     example = (
         'data "aws_ami" "al2" {\n'
@@ -38,115 +45,105 @@ class AmiDrift(Rule):
         "}"
     )
     fix = (
-        "Pin the AMI the instance runs now (`ami = \"ami-...\"`), or keep the instance when the image "
-        "changes with `lifecycle { ignore_changes = [ami] }`, or accept replacement and make the instance "
-        "disposable: everything it needs goes into `user_data` (or an image you build), and data onto "
-        "a separate volume."
+        "Pin the AMI the instance runs now (`ami = \"ami-...\"`) where the chain leaves the data source, or keep "
+        "the instance when the image changes with `lifecycle { ignore_changes = [ami] }`, or accept replacement "
+        "and make the instance disposable: everything it needs goes into `user_data` (or an image you build), "
+        "and data onto a separate volume. `replace-guard fix` makes the first two edits."
     )
+    kinds = frozenset({CauseKind.image_drift})
 
-    def check(self, ctx: Context) -> Iterable[Finding]:
-        for rc in ctx.replacements():
-            address = rc.full_address
-            addr = resource_address(rc)
-            if addr is None:
-                continue
-            for path in ctx.replace_paths(rc, IMAGE_ATTRS):
-                if not path or path[0] not in IMAGE_ATTRS:
-                    continue
-                chain = self._drift_chain(ctx, rc, addr, path)
-                if chain is not None:
-                    yield self._finding(ctx, rc, addr, path, chain)
-                    ctx.claim(address)
-                    break
+    def claims(self, an: Analysis, rc: ResourceChange, cause: Cause) -> bool:
+        if cause.kind is not CauseKind.image_drift:
+            return False
+        if cause.through:  # a trigger or an upstream fed by the image
+            return True
+        return top_attr(cause.path) in IMAGE_ATTRS
 
-    def _drift_chain(self, ctx: Context, rc, addr, path) -> list[ChainLink] | None:
-        chains = ctx.graph.trace(rc.full_address, path)
-        for chain in chains:
-            root = chain[-1]
-            if root.kind == "data_source" and root.ref.startswith("data.aws_ami.") and \
-                    data_source_is_most_recent(ctx.graph.config_resource(module_names(root.module), root.ref)):
-                # Read during apply, not at plan time: that is TFG003's case.
-                if any(ctx.data_read_change(a) for a in ctx.data_instances(addr, root.module, root.ref)):
-                    continue
-                return chain
-        # A local value cannot be followed without the .tf sources. The new AMI may still be
-        # recognisable: it equals the id a most_recent aws_ami data source read in this run.
-        for chain in chains:
-            if chain[-1].kind != "local" or chain[-1].location is not None:
-                continue
-            _, after = ctx.value_pair(rc, path)
-            match = self._data_source_with_id(ctx, addr, after)
-            if match is not None:
-                match.note = f"matched by value: the new {path_text(path)} is the id this data source read"
-                return [*chain, match]
-        return None
+    def check(self, an: Analysis, claimed: Claimed) -> Iterable[Finding]:
+        groups: dict[str | None, set[str]] = defaultdict(set)
+        keys = []
+        for rc, cause in claimed:
+            key = group_key(self.id, an, cause)
+            groups[key].add(rc.full_address)
+            keys.append(key)
+        fixer = Fixer(an)
+        for (rc, cause), key in zip(claimed, keys, strict=True):
+            yield self._finding(an, fixer, rc, cause, key, groups[key] if key else {rc.full_address})
 
-    def _data_source_with_id(self, ctx: Context, addr, image_id: str) -> ChainLink | None:
-        names = addr.module_names
-        for depth in range(len(names), -1, -1):
-            mod = ctx.graph.config_module(names[:depth])
-            for res in mod.resources if mod else []:
-                if res.mode != "data" or res.type != "aws_ami" or not data_source_is_most_recent(res):
-                    continue
-                local = f"data.aws_ami.{res.name}"
-                for full in ctx.data_instances(addr, module_label(names[:depth]), local):
-                    state = ctx.data_state(full)
-                    if state is not None and image_id in (state[0].get("id"), state[0].get("image_id")):
-                        return ctx.graph.data_link(names[:depth], "aws_ami", res.name)
-        return None
-
-    def _finding(self, ctx: Context, rc, addr, path, chain: list[ChainLink]) -> Finding:
-        root = chain[-1]
-        attr = path_text(path)
-        before, after = ctx.value_pair(rc, path)
+    def _finding(self, an: Analysis, fixer: Fixer, rc: ResourceChange, cause: Cause, key: str | None,
+                 affected: set[str]) -> Finding:
+        root = cause.root
+        assert root is not None
+        path = cause.path
+        attr = path_text(path) if path else ""
         facts: dict[str, str] = {}
-        candidates = ctx.data_instances(addr, root.module, root.ref)
-        state = ctx.data_state(candidates[0]) if candidates else None
-        if state is not None:
-            values, _ = state
-            for key, fact in IMAGE_FACTS.items():
-                if isinstance(values.get(key), str) and values[key]:
-                    facts[fact] = values[key]
-            facts["data_source"] = candidates[0]
-        if after == UNKNOWN and facts.get("new_image_id"):
-            after = facts["new_image_id"]
-        if SENSITIVE in (before, after):
-            facts.pop("new_image_id", None)
-        actions = list(rc.actions)
+        data = cause.data
+        if data is not None:
+            for name, fact in IMAGE_FACTS.items():
+                value = data.values.get(name)
+                if isinstance(value, str) and value:
+                    facts[fact] = value
+            facts["data_source"] = data.address
+        if cause.through:
+            facts["through"] = an.through_words(cause)
+        values = []
+        before = after = ""
+        if path:
+            before, after = an.value_pair(rc, path)
+            if after == UNKNOWN and facts.get("new_image_id"):
+                after = facts["new_image_id"]
+            if SENSITIVE in (before, after):
+                facts.pop("new_image_id", None)
+            values.append(self.value_change(path, before, after))
         new_desc = facts.get("new_image_name", "a newer image")
         if facts.get("new_image_created"):
             new_desc += f" (created {facts['new_image_created']})"
-        message = (
-            f"{rc.full_address} will be replaced ({action_words(actions)}) because `{attr}` changes "
-            f"from {before} to {after}. Nobody changed the code: {root.label()} has most_recent = true, "
-            f"and at plan time it picked {new_desc}. Everything on the instance's disks will be lost."
-        )
+        source = data.address if data is not None else root.ref
+        if cause.through:
+            how = (f"its `replace_triggered_by` names {cause.through[0]}, which changes because {source} has "
+                   f"most_recent = true and at plan time it picked {new_desc}")
+            lead = f"{rc.full_address} will be replaced ({action_words(rc.actions)}): {how}."
+        else:
+            lead = (f"{rc.full_address} will be replaced ({action_words(rc.actions)}) because `{attr}` changes from "
+                    f"{before} to {after}. Nobody changed the code: {source} has most_recent = true, and at plan "
+                    f"time it picked {new_desc}.")
+        message = lead + " Everything on the instance's disks will be lost."
+        if cause.matched_by_value:
+            message += (" The chain stops before the data source (" + (cause.chain[-2].ref if len(cause.chain) > 1
+                        else attr) + "); the new value is the one this data source read, so that is the likely "
+                        "source: run with -C DIR to follow it.")
+        new_id = facts.get("new_image_id")
+        group_root = f"{source} picked {new_id if new_id and SENSITIVE not in (before, after) else 'a new image'}" + (
+            f" ({facts['new_image_name']})" if facts.get("new_image_name") else "")
         return self.finding(
-            ctx, rc, title=f"{rc.full_address} will be replaced because {root.ref} (most_recent = true) picked a new image", message=message, chain=chain,
-            values=[self.value_change(path, before, after)], paths=[path], facts=facts,
-            fixes=self._fixes(ctx, addr, path, chain, before))
+            an, rc, title=f"{rc.full_address} will be replaced because {source} (most_recent = true) picked a new image",
+            message=message, chain=an.chain(cause), values=values, paths=[path] if path else [], facts=facts,
+            fixes=self._fixes(an, fixer, rc, cause, affected), cause=cause, group=key, root=group_root)
 
-    def _fixes(self, ctx: Context, addr, path, chain: list[ChainLink], before: str) -> list[Fix]:
-        attr = path_text(path)
-        fixes = []
-        # The link whose expression names the data source is where a pin goes.
-        pin_at = chain[-2] if len(chain) >= 2 else chain[0]
-        if before not in (SENSITIVE, ABSENT):
-            line = pin_at.expression or ""
-            key = line.split("=", 1)[0].strip() if "=" in line else (attr if pin_at is chain[0] else pin_at.ref.split(".")[-1])
-            snippet = f'{key} = "{before}"'
-            where = f" at {pin_at.location.file}:{pin_at.location.line}" if pin_at.location else f" in {pin_at.label()}"
+    def _fixes(self, an: Analysis, fixer: Fixer, rc: ResourceChange, cause: Cause, affected: set[str]) -> list[Fix]:
+        fixes: list[Fix] = []
+        attr = top_attr(cause.path) or "ami"
+        if cause.through:
+            up = cause.through[0]
             fixes.append(Fix(
-                title="Pin the AMI the instance runs now",
-                detail=f"Replace `{line or pin_at.ref}`{where} with the image the instance runs today; "
-                       "move to a newer image on purpose, in a reviewed change.",
-                location=pin_at.location, snippet=snippet))
-        res_loc = ctx.graph.block_location(addr)
-        where = f"the resource block at {res_loc.file}:{res_loc.line}" if res_loc else f"`{addr.local}`"
-        fixes.append(Fix(
-            title="Keep the running instance when the image changes",
-            detail=f"Add to {where}; new instances still get the newest image.",
-            location=res_loc, snippet=f"lifecycle {{\n  ignore_changes = [{path[0]}]\n}}"))
+                title="Make the trigger follow a reviewed value, not the newest image",
+                detail=f"{rc.full_address} is replaced because {up} changes with every new image. Feed {up} from a "
+                       "pinned image id or a version string you change on purpose; or remove the trigger."))
+        else:
+            pinned = fixer.pin(rc, cause, affected, what="image", title="Pin the AMI the instance runs now")
+            if pinned.fix is not None:
+                fixes.append(pinned.fix)
+            else:
+                fixes.append(Fix(title="Pin the AMI the instance runs now",
+                                 detail=f"No pin can be written automatically: {pinned.reason}."))
+        ignored = fixer.ignore(rc, [attr], "new instances still get the newest image.") if not cause.through else \
+            fixer.ignore(rc, ["ami"] if rc.type == "aws_instance" else [attr], "")
+        if not cause.through:
+            if ignored.fix is not None:
+                fixes.append(ignored.fix)
+            else:
+                fixes.append(Fix(title="Keep the running instance when the image changes",
+                                 detail=ignored.reason + "."))
         fixes.append(Fix(
             title="Accept replacement, and make it harmless",
             detail="Put every setup step into `user_data` (or bake it into the image) and keep data on a separate "

@@ -4,13 +4,19 @@ during apply (`depends_on` on something with pending changes, or arguments known
 from __future__ import annotations
 
 
-from ..advice import ignore_changes_snippet
+from typing import Iterable
+
 from ..address import format_key
-from ..context import Cause, Context, is_replace, path_text, resource_address, split_ref
-from ..findings import ChainLink, Finding, Fix, Location, Severity, action_words
-from ..graph import module_names, most_specific, strip_keys
+from ..analysis import Analysis
+from ..config_graph import all_references, strip_keys
+from ..engine import Cause, CauseKind, Hop
+from ..findings import Finding, Fix, Location, Severity, action_words
+from ..fixes import Fixer
+from ..hcl import scan_expression
 from ..model import ResourceChange
-from .base import ReplacementRule
+from ..plan_index import is_replace
+from ..values import path_text, top_attr
+from .base import Claimed, Rule
 
 _REASONS = {
     "read_because_dependency_pending": (
@@ -23,7 +29,7 @@ _REASONS = {
 }
 
 
-class DeferredRead(ReplacementRule):
+class DeferredRead(Rule):
     id = "TFG003"
     name = "deferred-data-read"
     severity = Severity.error
@@ -53,82 +59,83 @@ class DeferredRead(ReplacementRule):
         "whose values are known at plan time, or keep the resource with `lifecycle { ignore_changes = [...] }`."
     )
 
-    def _cause(self, ctx: Context, rc) -> tuple[list, Cause, ResourceChange] | None:
-        for path in ctx.replace_paths(rc):
-            for cause in ctx.cause_chains(rc, path):
-                root = cause.root
-                if root.kind != "data_source":
-                    continue
-                for candidate in ctx.data_instances(cause.owner, root.module, root.ref):
-                    read = ctx.data_read_change(candidate)
-                    if read is not None and "read" in read.actions:
-                        return path, cause, read
-        return None
+    kinds = frozenset({CauseKind.deferred_read})
 
-    def _finding(self, ctx: Context, rc, path, cause: Cause, read: ResourceChange) -> Finding:
+    def check(self, an: Analysis, claimed: Claimed) -> Iterable[Finding]:
+        for rc, cause in claimed:
+            yield self._finding(an, rc, cause)
+
+    def _finding(self, an: Analysis, rc: ResourceChange, cause: Cause) -> Finding:
         root = cause.root
-        attr = path_text(path)
-        before, after = ctx.shown_pair(rc, path)
-        names = module_names(root.module)
-        cfg = ctx.graph.config_resource(names, root.ref)
+        assert root is not None and cause.data is not None and cause.data.read is not None
+        read = cause.data.read
+        path = cause.path
+        attr = path_text(path) if path else "(trigger)"
+        before, after = an.shown_pair(rc, path, cause) if path else ("", "")
+        names = root.names
+        cfg = an.graph.resource(names, root.target or "")
         reason = read.action_reason
         short, words = _REASONS.get(reason or "", ("read during apply", "Terraform reads it during apply"))
-        deferred_by = self._deferred_by(ctx, read, cfg, names, reason)
+        deferred_by = self._deferred_by(an, read, cfg, names, reason)
         facts = {"data_source": read.full_address, "read_reason": f"{reason or 'not given by this Terraform version'}"
                  f" ({short})"}
         if deferred_by:
             facts["deferred_by"] = "; ".join(text for text, _ in deferred_by)
         if cause.through:
-            facts["through"] = ", ".join(f"{a} (replaced)" for a in cause.through)
-        actions = list(rc.actions)
+            facts["through"] = an.through_words(cause)
         because = ""
         if deferred_by:
             because = " Deferred by: " + "; ".join(text for text, _ in deferred_by) + "."
         message = (
-            f"{rc.full_address} will be replaced ({action_words(actions)}) because `{attr}` changes from {before} "
-            f"to {after}: its value comes from {root.label()}, which Terraform will read only during apply: "
+            f"{rc.full_address} will be replaced ({action_words(rc.actions)}) because `{attr}` changes from {before} "
+            f"to {after}: its value comes from {read.full_address}, which Terraform will read only during apply: "
             f"{words}.{because} An attribute that forces replacement and is unknown at plan time means "
             "replacement, even if the value read later turns out to be the same."
         )
-        chain = list(cause.chain)
-        chain[-1] = root.model_copy(update={"note": f"read during apply: {short}"})
+        chain = an.chain(cause, {-1: f"read during apply: {short}"})
         return self.finding(
-            ctx, rc, title=f"{rc.full_address} will be replaced because {read.full_address} is read only during apply", message=message, chain=chain,
-            values=[self.value_change(path, before, after)], paths=[path], facts=facts,
-            fixes=self._fixes(ctx, rc, path, root, deferred_by, reason))
+            an, rc, title=f"{rc.full_address} will be replaced because {read.full_address} is read only during apply",
+            message=message, chain=chain, values=[self.value_change(path, before, after)] if path else [],
+            paths=[path] if path else [], facts=facts, fixes=self._fixes(an, rc, path, root, deferred_by, reason),
+            cause=cause, group=f"{self.id}|{read.full_address}", root=f"{read.full_address} is read only during apply")
 
-    def _deferred_by(self, ctx: Context, read: ResourceChange, cfg, names: tuple[str, ...],
+    def _deferred_by(self, an: Analysis, read: ResourceChange, cfg, names: tuple[str, ...],
                      reason: str | None) -> list[tuple[str, Location | None]]:
         """What makes Terraform wait: the data source's own depends_on, its module calls' depends_on,
         and (for unknown arguments) the references its arguments make to things that change."""
         out: list[tuple[str, Location | None]] = []
-        data_addr = resource_address(read)
+        data_addr = an.index.address(read.full_address)
         own_prefix = _prefix(data_addr, len(names))
-        data_where = ctx.graph.resource_where(data_addr) if data_addr else None
-        if cfg is not None and cfg.depends_on:
-            line = ctx.graph.sources.attr_line(data_where, ["depends_on"]) if data_where else None
-            loc = ctx.graph.loc(data_where, line) if data_where else None
-            out.append((f"depends_on = [{', '.join(cfg.depends_on)}] on {read.full_address}"
-                        + _pending(ctx, own_prefix, cfg.depends_on), loc))
-        for call, deps in ctx.graph.call_depends_on(names):
-            call_names = module_names(call)
-            parent = call_names[:-1]
-            where = ctx.graph.block_where(parent, "module", call_names[-1])
-            line = ctx.graph.sources.attr_line(where, ["depends_on"]) if where else None
-            out.append((f"depends_on = [{', '.join(deps)}] on the call of {call}"
-                        + _pending(ctx, _prefix(data_addr, len(parent)), deps),
-                        ctx.graph.loc(where, line) if where else None))
+        data_where = an.graph.where(names, "data", data_addr.type, data_addr.name) if data_addr else None
+        depends = [d for d in (cfg.depends_on or []) if isinstance(d, str)] if cfg is not None else []
+        if depends:
+            line = an.graph.sources.attr_line(data_where, ["depends_on"]) if data_where else None
+            loc = an.graph.loc(data_where, line) if data_where else None
+            out.append((f"depends_on = [{', '.join(depends)}] on {read.full_address}"
+                        + _pending(an, own_prefix, depends), loc))
+        for depth in range(1, len(names) + 1):
+            call = an.graph.call(names[:depth])
+            deps = [d for d in (call.depends_on or []) if isinstance(d, str)] if call is not None else []
+            if not deps:
+                continue
+            parent = names[: depth - 1]
+            where = an.graph.where(parent, "module", names[depth - 1])
+            line = an.graph.sources.attr_line(where, ["depends_on"]) if where else None
+            label = ".".join(f"module.{n}" for n in names[:depth])
+            out.append((f"depends_on = [{', '.join(deps)}] on the call of {label}"
+                        + _pending(an, _prefix(data_addr, len(parent)), deps),
+                        an.graph.loc(where, line) if where else None))
         if reason == "read_because_config_unknown" or (not out and cfg is not None):
-            refs = []
-            for value in (cfg.exprs.values() if cfg is not None else []):
-                refs.extend(_refs(value))
-            changing = [(r, _changes(ctx, own_prefix, r)) for r in most_specific(refs)]
+            refs: list[str] = []
+            for value in (an.graph.exprs(cfg).values() if cfg is not None else []):
+                refs.extend(all_references(value))
+            changing = [(r, _changes(an, own_prefix, r)) for r in _most_specific(refs)]
             changing = [(r, c) for r, c in changing if c]
             if changing:
                 out.append(("its arguments reference " + ", ".join(f"{r} ({c})" for r, c in changing), None))
         return out
 
-    def _fixes(self, ctx: Context, rc, path, root: ChainLink, deferred_by, reason) -> list[Fix]:
+    def _fixes(self, an: Analysis, rc: ResourceChange, path, root: Hop, deferred_by, reason) -> list[Fix]:
         fixes = []
         for text, loc in deferred_by:
             if text.startswith("depends_on"):
@@ -144,14 +151,13 @@ class DeferredRead(ReplacementRule):
                 title="Give the data source arguments known at plan time",
                 detail=f"Let {root.ref} use values that exist before apply (constants, variables, attributes of "
                        "resources that are not being created or replaced), so Terraform can read it during plan."))
-        addr = resource_address(rc)
-        res_loc = ctx.graph.block_location(addr)
-        top = next((p for p in path if isinstance(p, str)), path_text(path))
-        fixes.append(Fix(
-            title="Keep the resource when the value is unknown",
-            detail="Add to the resource" + (f" at {res_loc.file}:{res_loc.line}" if res_loc else "")
-                   + "; this also hides real changes of the value, so prefer removing the dependency.",
-            location=res_loc, snippet=ignore_changes_snippet([top])))
+        top = top_attr(path)
+        if top:
+            ignored = Fixer(an).ignore(rc, [top], "this also hides real changes of the value, so prefer removing "
+                                                  "the dependency.")
+            if ignored.fix is not None:
+                ignored.fix.title = "Keep the resource when the value is unknown"
+                fixes.append(ignored.fix)
         return fixes
 
 
@@ -159,20 +165,10 @@ def _changing(rc: ResourceChange) -> bool:
     return any(a in ("create", "update", "delete", "read") for a in rc.actions)
 
 
-def _refs(expr) -> list[str]:
-    """Every reference inside a configuration expression tree (nested blocks included)."""
-    out: list[str] = []
-    if isinstance(expr, dict):
-        refs = expr.get("references")
-        if isinstance(refs, list):
-            out.extend(r for r in refs if isinstance(r, str))
-        for key, value in expr.items():
-            if key != "references":
-                out.extend(_refs(value))
-    elif isinstance(expr, list):
-        for value in expr:
-            out.extend(_refs(value))
-    return out
+def _most_specific(refs: list[str]) -> list[str]:
+    from ..engine import _most_specific as most
+
+    return most(refs)
 
 
 def _prefix(addr, depth: int) -> str:
@@ -183,29 +179,36 @@ def _prefix(addr, depth: int) -> str:
                     for m in addr.modules[:depth])
 
 
-def _pending(ctx: Context, prefix: str, deps: list[str]) -> str:
-    pending = [f"{d} ({c})" for d in deps if (c := _changes(ctx, prefix, d))]
+def _pending(an: Analysis, prefix: str, deps: list[str]) -> str:
+    pending = [f"{d} ({c})" for d in deps if (c := _changes(an, prefix, d))]
     return f", which has changes pending: {', '.join(pending)}" if pending else ""
 
 
-def _changes(ctx: Context, prefix: str, ref: str) -> str:
+def _changes(an: Analysis, prefix: str, ref: str) -> str:
     """How the plan changes what `ref` names (relative to module instance `prefix`); '' when it does not."""
-    ref = strip_keys(ref) if ref.startswith("module.") else ref
     if ref.startswith("module."):
-        bits = ref.split(".")
+        bits = strip_keys(ref).split(".")
         target = (prefix + "." if prefix else "") + f"module.{bits[1]}"
-        inside = [rc for rc in ctx.active_with_prefix(target) if _changing(rc) and (
+        inside = [rc for rc in an.index.active_with_prefix(target) if _changing(rc) and (
             rc.full_address.startswith(target + ".") or rc.full_address.startswith(target + "["))]
         return f"{len(inside)} change(s) inside" if inside else ""
-    parts = split_ref(ref)
-    if parts is None:
+    scan = scan_expression(ref).refs
+    if not scan or scan[0].head in ("var", "local", "each", "count", "path", "terraform", "self"):
         return ""
-    mode, rtype, name, key, _ = parts
-    local = f"{rtype}.{name}" if mode == "managed" else f"data.{rtype}.{name}"
+    r = scan[0]
+    if r.head == "data":
+        if len(r.steps) < 3:
+            return ""
+        local, n = f"data.{r.steps[1]}.{r.steps[2]}", 3
+    else:
+        local, n = f"{r.steps[0]}.{r.steps[1]}", 2
     base = f"{prefix}.{local}" if prefix else local
+    from ..hcl import literal_key
+
+    key = literal_key(r.index_after(n))
     if key is not None:
         base += f"[{format_key(key)}]"
     acts = {action_words(rc.actions) if is_replace(rc.actions) else ", ".join(rc.actions)
-            for rc in ctx.active_with_prefix(base) if _changing(rc) and (
+            for rc in an.index.active_with_prefix(base) if _changing(rc) and (
                 rc.full_address == base or (key is None and rc.full_address.startswith(base + "[")))}
     return "; ".join(sorted(acts))

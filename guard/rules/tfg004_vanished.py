@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable
 
-from ..context import Context, resource_address
+from ..analysis import Analysis
 from ..findings import Finding, Fix, Severity, action_words
-from ..model import is_marked, iter_state_resources, raw_value
-from .base import Rule
+from ..model import ResourceChange, iter_state_resources, raw_value
+from ..values import is_marked
+from .base import Claimed, Rule
 
 _ARN = re.compile(r"^arn:(aws[\w-]*):([\w-]*):([a-z0-9-]*):(\d*):")
 _REGION = re.compile(r"^([a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d+)")
@@ -45,11 +46,12 @@ def place_of(values: Any, accounts: bool = True) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     if not isinstance(values, dict):
         return out
-    region, account = arn_place(values.get("arn"))
-    if region:
-        out["region"] = (region, f"its ARN {values['arn']}")
-    if account and accounts:
-        out["account"] = (account, f"its ARN {values['arn']}")
+    for key in ("arn", "id"):  # some resources keep their ARN as the id
+        region, account = arn_place(values.get(key))
+        if region and "region" not in out:
+            out["region"] = (region, f"its ARN {values[key]}")
+        if account and accounts and "account" not in out:
+            out["account"] = (account, f"its ARN {values[key]}")
     if "region" not in out and isinstance(values.get("region"), str) and zone_region(values["region"]):
         out["region"] = (values["region"], "its region attribute")
     for key in _AZ_KEYS:
@@ -89,29 +91,23 @@ class VanishedResource(Rule):
         "deleted, apply on purpose and allow this finding."
     )
 
-    def check(self, ctx: Context) -> Iterable[Finding]:
-        vanished = [rc for rc in ctx.plan.drift if rc.mode == "managed" and "delete" in rc.actions
-                    and "create" not in rc.actions]
+    def check(self, an: Analysis, claimed: Claimed) -> Iterable[Finding]:
+        vanished = [rc for rc in an.index.drift.values() if "delete" in rc.actions and "create" not in rc.actions]
         if not vanished:
             return
-        now = _Now(ctx, {rc.full_address for rc in vanished})
-        seen: set[str] = set()
+        now = _Now(an, {rc.full_address for rc in vanished})
         for drift in vanished:
-            address = drift.full_address
-            if address in seen or address in ctx.claimed:
+            change = an.index.changes.get(drift.full_address)
+            if change is None or "create" not in change.actions or "delete" in change.actions:
                 continue
-            seen.add(address)
-            change = ctx.change(address)
-            if change is None or "create" not in change.actions:
-                continue
-            yield self._finding(ctx, drift, change, now)
-            ctx.claim(address)
+            yield self._finding(an, drift, change, now)
 
-    def _finding(self, ctx: Context, drift, change, now: "_Now") -> Finding:
+    def _finding(self, an: Analysis, drift: ResourceChange, change: ResourceChange, now: "_Now") -> Finding:
         address = drift.full_address
         before = raw_value(drift.change.before)
         was = place_of(before)
         current = now.place(change)
+        holds_data = an.is_stateful(change.type)
         facts: dict[str, str] = {}
         marks = raw_value(drift.change.before_sensitive)
         if isinstance(before, dict) and isinstance(before.get("id"), str) and not is_marked(marks, ["id"]):
@@ -136,7 +132,8 @@ class VanishedResource(Rule):
             places = " and ".join(f"{k} {was[k][0]}" for k in same)
             other = " or ".join([k for k in ("region", "account") if k not in same] + ["the workspace"])
             story = (f" It was in {places}, and this plan uses the same: unless the {other} changed, it was "
-                     "deleted outside Terraform, and applying creates a new, empty one.")
+                     "deleted outside Terraform, and applying creates it again"
+                     + (", empty." if holds_data else "."))
             title = f"{address} vanished (deleted outside Terraform?) and will be created again"
         else:
             known_was = ", ".join(f"{k} {v[0]}" for k, v in was.items())
@@ -147,11 +144,17 @@ class VanishedResource(Rule):
                        "AWS_REGION, AWS_DEFAULT_REGION or AWS_PROFILE differ from the last run, the old object is "
                        "still running where it was.")
             title = f"{address} vanished on refresh and will be created again"
-        return self.finding(ctx, change, title=title, message=head + story, facts=facts,
-                            fixes=self._fixes(ctx, change, was, current, now),
-                            location=ctx.graph.block_location(resource_address(change)))
+        if switched:
+            kind = switched[0]
+            group, root = f"{self.id}|{kind}|{was[kind][0]}|{current[kind][0]}", \
+                f"the {kind} changed ({was[kind][0]} -> {current[kind][0]})"
+        else:
+            group, root = f"{self.id}|vanished", "objects not found on refresh, created again"
+        return self.finding(an, change, title=title, message=head + story, facts=facts,
+                            fixes=self._fixes(an, change, was, current, now),
+                            location=an.block_location(change), group=group, root=root)
 
-    def _fixes(self, ctx: Context, change, was, current, now: "_Now") -> list[Fix]:
+    def _fixes(self, an: Analysis, change, was, current, now: "_Now") -> list[Fix]:
         fixes = []
         region_src = now.region_source(change)
         where = was.get("region", (None,))[0]
@@ -179,19 +182,19 @@ class _Now:
     """Which region and account this plan uses: the provider configuration, root variables, and the
     ARNs/zones of objects read in this run (prior_state)."""
 
-    def __init__(self, ctx: Context, vanished: set[str]):
-        self.ctx = ctx
+    def __init__(self, an: Analysis, vanished: set[str]):
+        self.an = an
         self.vanished = vanished
-        conf = ctx.plan.configuration
+        conf = an.plan.configuration
         pc = raw_value(conf.provider_config) if conf is not None else None
         self.providers: dict[str, Any] = pc if isinstance(pc, dict) else {}
         self._observed: dict[str, tuple[str, str]] | None = None
 
     def _provider(self, change) -> tuple[str, dict[str, Any]] | None:
-        addr = resource_address(change)
+        addr = self.an.address(change)
         key = None
         if addr is not None:
-            cfg = self.ctx.graph.config_resource(addr.module_names, addr.local)
+            cfg = self.an.graph.resource(addr.module_names, addr.local)
             key = cfg.provider_config_key if cfg is not None else None
         for k in (key, key.split(":")[-1] if key else None, "aws"):
             entry = self.providers.get(k) if k else None
@@ -211,7 +214,7 @@ class _Now:
             return expr["constant_value"], f'provider "{key}" region = "{expr["constant_value"]}"'
         for ref in expr.get("references") or []:
             if isinstance(ref, str) and ref.startswith("var.") and not entry.get("module_address"):
-                var = (self.ctx.plan.variables or {}).get(ref.split(".")[1])
+                var = (self.an.plan.variables or {}).get(ref.split(".")[1])
                 value = raw_value(var.value) if var is not None else None
                 if isinstance(value, str):
                     return value, f'provider "{key}" region = {ref} ("{value}")'
@@ -230,7 +233,7 @@ class _Now:
         """Region/account shown by what this run read: data sources first, then refreshed objects."""
         if self._observed is None:
             found: dict[str, tuple[str, str]] = {}
-            ps = self.ctx.plan.prior_state
+            ps = self.an.plan.prior_state
             root = ps.values.root_module if ps is not None and ps.values is not None else None
             resources = sorted(iter_state_resources(root), key=lambda r: (r.mode != "data", r.address))
             for res in resources:

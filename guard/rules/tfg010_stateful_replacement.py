@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ..advice import advice_for, advice_table, ignore_changes_snippet
-from ..context import CONFIG_ONLY_DATA_TYPES, Cause, Context, is_replace, path_text, resource_address, split_ref
+from ..advice import advice_for, advice_table
+from ..analysis import Analysis
+from ..engine import Cause, CauseKind
 from ..findings import Finding, Fix, Severity, ValueChange, action_words
-from ..graph import expression_at
+from ..fixes import Fixer
 from ..model import ResourceChange
-from .base import Rule
+from ..values import path_text, top_attr
+from .base import Claimed, Rule
 
 MAX_PATHS = 8
 
@@ -21,7 +23,7 @@ class StatefulReplacement(Rule):
     severity = Severity.warning
     summary = ("replacement of a stateful resource (instance, volume, database, bucket, ...) for a visible reason: "
                "a code change (which attribute, old -> new), taint, `-replace`, `replace_triggered_by`, or the "
-               "replacement of a resource it depends on")
+               "replacement of a resource it depends on; an error when the cause is not proven to be asked for")
     why = (
         "Replacing a resource that holds data destroys the data with it: an instance's disks, a database, a "
         "bucket's objects, a queue's messages. The cause here is visible in the plan and usually intended, but "
@@ -29,7 +31,12 @@ class StatefulReplacement(Rule):
         "`user_data_replace_on_change`, `availability_zone`) cannot be changed in place. The finding names the "
         "cause and, for common attributes, how to get the change without a rebuild (see the table below).\n"
         "Severity warning: it does not fail CI under the default `--fail-on error`; use `--fail-on warning` to "
-        "make intended replacements of stateful resources fail too."
+        "make intended replacements of stateful resources fail too.\n"
+        "Fail safe: a replacement counts as asked for only with evidence in the plan or the code (a literal or a "
+        "variable value that differs from the old one, a taint, `-replace`, a trigger or an upstream replacement "
+        "whose own change has such evidence). When the chain cannot be followed to such evidence (a local without "
+        "the sources, an expression the plan does not show, a trigger the code does not name), the finding is an "
+        "error whose cause reads \"not proven to be asked for\"."
     )
     example = (
         'resource "aws_instance" "app" {\n'
@@ -48,43 +55,38 @@ class StatefulReplacement(Rule):
         "makes Terraform refuse any plan that destroys a resource that must never go."
     )
 
+    kinds = frozenset({CauseKind.code_change, CauseKind.variable_change, CauseKind.trigger, CauseKind.taint,
+                       CauseKind.requested, CauseKind.not_proven})
+
+    def claims(self, an: Analysis, rc: ResourceChange, cause: Cause) -> bool:
+        return cause.kind in self.kinds and an.is_stateful(rc.type)
+
     def advice_table(self) -> str:
         return advice_table()
 
-    def check(self, ctx: Context) -> Iterable[Finding]:
-        for rc in ctx.replacements():
-            address = rc.full_address
-            if address in ctx.claimed or not ctx.is_stateful(rc.type) or resource_address(rc) is None:
-                continue
-            finding = self._finding(ctx, rc)
-            if finding is not None:
-                yield finding
-                ctx.claim(address)
+    def check(self, an: Analysis, claimed: Claimed) -> Iterable[Finding]:
+        fixer = Fixer(an)
+        for rc, cause in claimed:
+            yield self._finding(an, fixer, rc, cause)
 
     # -- the finding ------------------------------------------------------------------------
-    def _finding(self, ctx: Context, rc: ResourceChange) -> Finding | None:
-        reason = rc.action_reason
-        actions = list(rc.actions)
+    def _finding(self, an: Analysis, fixer: Fixer, rc: ResourceChange, cause: Cause) -> Finding:
         address = rc.full_address
-        paths = ctx.replace_paths(rc)
-        visible = reason in ("replace_because_tainted", "replace_by_request", "replace_by_triggers")
-        if not visible and paths:
-            # Paths fed by a data source that reads the world (not the code) are drift: TFG001-TFG003
-            # report those; this rule keeps the causes visible in the code.
-            paths = [p for p in paths if not self._drift(ctx, rc, p)]
-            if not paths:
-                return None
+        paths = list(cause.paths) or ([cause.path] if cause.path else [])
         values: list[ValueChange] = []
-        causes: list[tuple[list, Cause | None, str]] = []
+        per_path: list[tuple[tuple, Cause]] = []
         for path in paths[:MAX_PATHS]:
-            cause = next(iter(ctx.cause_chains(rc, path)), None)
-            before, after = ctx.shown_pair(rc, path)
+            sub = an.engine.explain_path(rc, tuple(path))
+            before, after = an.shown_pair(rc, path, sub)
             values.append(ValueChange(path=path_text(path), before=before, after=after))
-            causes.append((path, cause, self._origin(ctx, rc, path, cause)))
+            per_path.append((tuple(path), sub))
         facts: dict[str, str] = {"stateful_type": rc.type}
         fixes: list[Fix] = []
-        head = f"{address} ({rc.type}, which holds data) will be replaced ({action_words(actions)})"
-        if reason == "replace_because_tainted":
+        severity = None
+        group = root_text = None
+        head = f"{address} ({rc.type}, which holds data) will be replaced ({action_words(rc.actions)})"
+        kind = cause.kind
+        if kind is CauseKind.taint:
             facts["cause"] = "tainted"
             title = f"{address} will be replaced because it is tainted"
             message = (f"{head} because it is tainted: `terraform taint` marked it, or an earlier apply failed while "
@@ -92,52 +94,64 @@ class StatefulReplacement(Rule):
             fixes.append(Fix(title="If the object is healthy, untaint it",
                              detail="Removing the mark keeps the object; plan again afterwards.",
                              snippet=f"terraform untaint '{address}'"))
-        elif reason == "replace_by_request":
+        elif kind is CauseKind.requested:
             facts["cause"] = "-replace"
             title = f"{address} will be replaced because -replace asked for it"
             message = (f"{head} because the plan was made with `-replace={address}`. Nothing in the code forces "
                        "it.")
             fixes.append(Fix(title="If you did not mean it, plan again without -replace",
                              detail="Check the CI job's plan command and variables for a -replace option."))
-        elif reason == "replace_by_triggers":
-            triggers = self._triggers(ctx, rc)
+        elif kind is CauseKind.trigger:
+            trigger = cause.chain[0] if cause.chain else None
             facts["cause"] = "replace_triggered_by"
-            if triggers:
-                facts["triggered_by"] = "; ".join(triggers)
+            if trigger is not None:
+                facts["triggered_by"] = f"{trigger.ref} ({trigger.note})" if trigger.note else trigger.ref
             title = f"{address} will be replaced by its replace_triggered_by"
-            named = (": " + "; ".join(triggers)) if triggers else " (run with -C DIR to see which reference)"
             message = (f"{head} because a reference in its `lifecycle {{ replace_triggered_by = [...] }}` changes in "
-                       f"this plan{named}.")
+                       f"this plan: {cause.evidence}.")
             fixes.append(Fix(title="Narrow or remove the trigger",
                              detail="Point replace_triggered_by at an attribute that changes only when a rebuild is "
                                     "really needed (e.g. `terraform_data.x.output` fed by a version string) instead "
                                     "of a whole resource, or remove it."))
+        elif kind is CauseKind.not_proven:
+            severity = Severity.error
+            facts["cause"] = "not proven to be asked for"
+            title = f"{address} will be replaced, and the plan does not prove anyone asked for it"
+            parts = [f"`{v.path}` changes from {v.before} to {v.after}: {sub.evidence}"
+                     for (_, sub), v in zip(per_path, values, strict=True)]
+            why = "; ".join(parts) if parts else cause.evidence
+            message = (f"{head}. Not proven to be asked for: {why}. A replacement counts as asked for only with "
+                       "evidence (a changed literal or variable, a taint, -replace, a trigger with such evidence); "
+                       "check the chain before applying.")
+            if not an.graph.sources.available:
+                fixes.append(Fix(title="Run with the sources",
+                                 detail="`-C DIR` (the root module's folder) lets the guard follow locals, "
+                                        "replace_triggered_by and functions, which the plan JSON does not contain."))
         else:
-            parts = [f"`{value.path}` changes from {value.before} to {value.after} ({origin})"
-                     for (_, _, origin), value in zip(causes, values, strict=True)]
-            through = sorted({a for _, c, _ in causes if c is not None for a in c.through})
+            through = sorted({a for _, sub in per_path for a in sub.through})
+            parts = [f"`{v.path}` changes from {v.before} to {v.after} ({self._origin(an, rc, sub)})"
+                     for (_, sub), v in zip(per_path, values, strict=True)]
             if through:
                 facts["cause"] = "replacement of " + ", ".join(through)
                 title = f"{address} will be replaced because {through[0]} is replaced"
-            elif causes:
-                roots = {c.root.ref for _, c, _ in causes if c is not None and c.root.kind == "variable"
-                         and not c.root.module}
-                kind = f"input variable change ({', '.join(sorted(roots))})" if roots else "code change"
-                facts["cause"] = f"{kind}: " + ", ".join(v.path for v in values)
-                title = f"{address} will be replaced because `{values[0].path}` changes"
+                group = f"{self.id}|through|{through[-1]}"
+                root_text = f"{through[-1]} is replaced"
+            elif kind is CauseKind.variable_change:
+                roots = sorted({sub.root.ref for _, sub in per_path if sub.root is not None
+                                and sub.root.kind == "variable" and not sub.root.names})
+                facts["cause"] = f"input variable change ({', '.join(roots)}): " + ", ".join(v.path for v in values)
+                title = f"{address} will be replaced because `{values[0].path}` changes" if values else \
+                    f"{address} will be replaced"
             else:
-                facts["cause"] = "not given by the plan"
-                title = f"{address} will be replaced"
+                facts["cause"] = "code change: " + ", ".join(v.path for v in values) if values else "code change"
+                title = f"{address} will be replaced because `{values[0].path}` changes" if values else \
+                    f"{address} will be replaced: {cause.evidence}"
             if parts:
                 message = f"{head} because " + "; ".join(parts) + ", and that cannot be changed in place."
                 if len(paths) > MAX_PATHS:
                     message += f" ({len(paths) - MAX_PATHS} more forcing attributes not shown.)"
             else:
-                message = (f"{head}; the plan does not say which attribute forces it "
-                           f"(action_reason: {reason or 'none'}).")
-                changed = _changed_keys(ctx, rc)
-                if changed:
-                    message += f" Attributes that change: {', '.join(changed)}."
+                message = f"{head}: {cause.evidence}."
             if through:
                 message += (f" {', '.join(through)} {'is' if len(through) == 1 else 'are'} replaced by this plan: a "
                             "replaced resource's attributes are known only after apply, so everything that uses them "
@@ -145,125 +159,76 @@ class StatefulReplacement(Rule):
                 fixes.append(Fix(title=f"Look at why {through[-1]} is replaced",
                                  detail=f"{address} follows it; stop that replacement and this one goes away "
                                         f"(`replace-guard explain PLAN '{through[-1]}'`)."))
-            for path, cause, _ in causes:
-                fixes.extend(self._path_fixes(ctx, rc, path, cause))
+            for path, sub in per_path:
+                fixes.extend(self._path_fixes(an, fixer, rc, path, sub))
         fixes.append(Fix(
             title="If the rebuild is intended, save the data first",
             detail="Take a snapshot or backup of what the resource holds, apply, then allow this finding with a "
                    "reason in .replace-guard.toml."))
-        addr = resource_address(rc)
-        res_loc = ctx.graph.block_location(addr)
+        res_loc = an.block_location(rc)
         fixes.append(Fix(
             title="Protect it from accidental destruction",
             detail="Terraform then refuses every plan that destroys it, until the line is removed on purpose.",
             location=res_loc, snippet="lifecycle {\n  prevent_destroy = true\n}"))
-        chain = causes[0][1].chain if causes and causes[0][1] is not None else []
+        shown = per_path[0][1] if per_path and kind not in (CauseKind.trigger,) else cause
+        chain = an.chain(shown)
         location = chain[0].location if chain and chain[0].location else res_loc
-        return self.finding(ctx, rc, title=title, message=message, chain=chain, values=values, paths=paths,
-                            facts=facts, fixes=_dedupe(fixes), location=location)
+        return self.finding(an, rc, title=title, message=message, chain=chain, values=values, paths=paths,
+                            facts=facts, fixes=_dedupe(fixes), location=location, severity=severity, cause=cause,
+                            group=group, root=root_text)
 
     @staticmethod
-    def _drift(ctx: Context, rc, path) -> bool:
-        for cause in ctx.cause_chains(rc, path):
-            parts = split_ref(cause.root.ref) if cause.root.kind == "data_source" else None
-            if parts is not None and parts[1] not in CONFIG_ONLY_DATA_TYPES:
-                return True
-        return False
-
-    def _origin(self, ctx: Context, rc, path, cause: Cause | None) -> str:
+    def _origin(an: Analysis, rc: ResourceChange, cause: Cause) -> str:
         """Where the new value comes from, in words."""
-        if cause is None:
-            return "the configuration could not be followed"
         if cause.through:
             return f"{cause.through[0]} is replaced"
-        first = cause.chain[0]
-        where = f" at {first.location.file}:{first.location.line}" if first.location else ""
-        written = f": `{first.expression}`" if first.expression and first.location else ""
         root = cause.root
-        addr = resource_address(rc)
-        if len(cause.chain) == 1:
-            cfg = ctx.graph.config_resource(addr.module_names, addr.local) if addr else None
-            expr = expression_at(cfg.exprs, path) if cfg is not None else None
-            if isinstance(expr, dict) and "constant_value" in expr:
-                return f"a code change; the new value is a constant in the code{where}"
-            if expr is None and cfg is not None:
-                return "a code change: the attribute is no longer set in the code, or the provider computes it"
-            return f"a code change{where}{written}"
-        if root.kind == "variable" and not root.module:
-            shown = f" = {root.expression}" if root.expression else ""
-            return (f"from the root variable {root.ref}{shown} (set by -var, a .tfvars file, TF_VAR_{root.ref[4:]} "
-                    "or its default)")
-        if root.kind == "variable":
-            return f"from {root.label()}, which its module call does not set (its default)"
-        if root.kind == "local":
-            return f"from {root.label()}" + (f" = {root.expression}" if root.expression else "")
-        if root.kind == "data_source":
-            return f"computed by {root.label()} from its arguments in the code"
-        # resources (and meta references): does this plan change any of them?
-        for other in ctx.cause_chains(rc, path):
-            parts = split_ref(other.root.ref) if other.root.kind == "resource" else None
-            if not parts or addr is None:
-                continue
-            changes = ctx.instance_changes(addr, other.root.module, parts[1], parts[2], parts[3])
-            acts = sorted({", ".join(c.actions) for c in changes if c.actions and c.actions != ("no-op",)})
-            if acts:
-                return f"from {other.root.label()}, which this plan changes ({'; '.join(acts)})"
+        first = cause.chain[0] if cause.chain else None
+        loc = an.graph.loc(first.where, first.line) if first is not None else None
+        where = f" at {loc.file}:{loc.line}" if loc else ""
+        written = f": `{first.expression}`" if first is not None and first.expression and loc else ""
+        if root is None:
+            return cause.evidence
+        if root.kind == "variable" and not root.names:
+            shown = ""
+            if root.has_value and not root.sensitive:
+                import json
+
+                shown = " = " + json.dumps(root.value, sort_keys=True, ensure_ascii=False)
+            if root.note and "default" in root.note and "its value is the default" in root.note:
+                vloc = an.graph.loc(root.where, root.line)
+                return (f"from {root.ref}{shown}, whose default in the code changed"
+                        + (f" ({vloc.file}:{vloc.line})" if vloc else ""))
+            return f"from the root variable {root.ref}{shown} (set by -var, a .tfvars file, TF_VAR_{root.ref[4:]} or its default)"
+        pure = next((h for h in cause.chain if h.kind == "data_source" and h.pure), None)
+        if pure is not None:
+            return f"computed by {pure.ref} from its arguments in the code{where}"
+        if root.kind == "literal" and len(cause.chain) <= 2 and root.has_value:
+            return f"a code change; the new value is a constant in the code{where}"
+        if cause.kind is CauseKind.code_change and "no longer set" in cause.evidence:
+            return "a code change: the attribute is no longer set in the code"
+        if root.kind == "literal" and root.names and "default" in (root.note or ""):
+            return f"from {root.ref} ({'.'.join('module.' + n for n in root.names)}), which its module call does not set (its default)"
         return f"a code change{where}{written}"
 
-    def _path_fixes(self, ctx: Context, rc, path, cause: Cause | None) -> list[Fix]:
+    def _path_fixes(self, an: Analysis, fixer: Fixer, rc: ResourceChange, path: tuple, cause: Cause) -> list[Fix]:
         fixes = []
-        advice = advice_for(rc.type, path)
+        advice = advice_for(rc.type, list(path))
         if advice is not None:
+            loc = an.graph.loc(cause.chain[0].where, cause.chain[0].line) if cause.chain else None
             fixes.append(Fix(title=f"About `{rc.type}.{advice.attr}`",
-                             detail=f"{advice.why} {advice.fix}", snippet=advice.snippet,
-                             location=cause.chain[0].location if cause is not None else None))
+                             detail=f"{advice.why} {advice.fix}", snippet=advice.snippet, location=loc))
         else:
-            top = next((p for p in path if isinstance(p, str)), None)
+            top = top_attr(path)
             if top:
-                addr = resource_address(rc)
-                res_loc = ctx.graph.block_location(addr)
-                fixes.append(Fix(
-                    title=f"To keep the object, ignore changes to `{top}`",
-                    detail="The code and the object then disagree until the object is rebuilt on purpose.",
-                    location=res_loc, snippet=ignore_changes_snippet([top])))
+                ignored = fixer.ignore(rc, [top], "the code and the object then disagree until the object is "
+                                                  "rebuilt on purpose.")
+                if ignored.fix is not None:
+                    ignored.fix.title = f"To keep the object, ignore changes to `{top}`"
+                    ignored.fix.strategy = None  # a code change: `fix` leaves it to a person
+                    ignored.fix.edit = None
+                    fixes.append(ignored.fix)
         return fixes
-
-    def _triggers(self, ctx: Context, rc: ResourceChange) -> list[str]:
-        """The replace_triggered_by references (from the .tf sources) and what the plan does to each."""
-        addr = resource_address(rc)
-        block = ctx.graph.resource_block(addr) if addr is not None else None
-        if not isinstance(block, dict):
-            return []
-        refs: list[str] = []
-        for lifecycle in block.get("lifecycle") or []:
-            if isinstance(lifecycle, dict):
-                for item in lifecycle.get("replace_triggered_by") or []:
-                    if isinstance(item, str):
-                        refs.append(item[2:-1] if item.startswith("${") and item.endswith("}") else item)
-        out = []
-        for ref in refs:
-            parts = split_ref(ref)
-            doing = ""
-            if parts and parts[0] == "managed":
-                changes = ctx.instance_changes(addr, addr.config_module, parts[1], parts[2], parts[3])
-                acts = sorted({action_words(c.actions) if is_replace(c.actions) else ", ".join(c.actions)
-                               for c in changes if c.actions != ("no-op",)})
-                doing = f" ({'; '.join(acts)} in this plan)" if acts else " (no change in this plan)"
-            out.append(f"{ref}{doing}")
-        return out
-
-
-def _changed_keys(ctx: Context, rc: ResourceChange, limit: int = 8) -> list[str]:
-    """Top-level attributes whose value changes (or becomes unknown), for plans without replace_paths."""
-    before = ctx.change_part(rc, "before")
-    after = ctx.change_part(rc, "after")
-    unknown = ctx.change_part(rc, "after_unknown")
-    if not isinstance(before, dict) or not isinstance(after, dict):
-        return []
-    keys = sorted(k for k in set(before) | set(after) if k not in ("id", "arn", "tags_all")
-                  and before.get(k) is not None
-                  and (before.get(k) != after.get(k) or (isinstance(unknown, dict) and unknown.get(k) is True)))
-    return keys[:limit] + (["..."] if len(keys) > limit else [])
 
 
 def _dedupe(fixes: list[Fix]) -> list[Fix]:

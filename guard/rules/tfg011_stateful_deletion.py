@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from ..address import format_key, parse_address
-from ..context import ACTION_REASONS, Context, resource_address
+from ..address import Address, format_key, parse_address
+from ..analysis import Analysis
 from ..findings import Finding, Fix, Severity, action_words
 from ..model import ResourceChange
-from .base import Rule
+from ..reasons import ACTION_REASONS
+from .base import Claimed, Rule
 
 _FORGETS = (("forget",), ("create", "forget"), ("forget", "create"))
 
@@ -46,35 +47,55 @@ class StatefulDeletion(Rule):
         "lists that change. If the deletion is intended, back the data up and allow the finding."
     )
 
-    def check(self, ctx: Context) -> Iterable[Finding]:
+    def check(self, an: Analysis, claimed: Claimed) -> Iterable[Finding]:
         destroy_plan = None
         self._creates: dict[str, list[ResourceChange]] | None = None
-        for rc in ctx.managed_changes():
+        for rc in an.index.managed():
             acts = rc.actions
-            if not ctx.is_stateful(rc.type) or rc.full_address in ctx.claimed:
+            if not an.is_stateful(rc.type):
                 continue
             if acts == ("delete",):
                 if destroy_plan is None:
-                    destroy_plan = _is_destroy_plan(ctx)
-                yield self._deletion(ctx, rc, destroy_plan)
-                ctx.claim(rc.full_address)
+                    destroy_plan = _is_destroy_plan(an)
+                yield self._deletion(an, rc, destroy_plan)
             elif acts in _FORGETS:
-                yield self._forget(ctx, rc)
-                ctx.claim(rc.full_address)
+                yield self._forget(an, rc)
 
-    def _deletion(self, ctx: Context, rc: ResourceChange, destroy_plan: bool) -> Finding:
+    def _module_instance_gone(self, an: Analysis, addr: Address) -> tuple[str, str] | None:
+        """For `delete_because_no_module`: when the module call still exists and only this instance of
+        it went away, (the module instance address, what happened in words)."""
+        for depth in range(len(addr.modules), 0, -1):
+            step = addr.modules[depth - 1]
+            names = addr.module_names[:depth]
+            call = an.graph.call(names)
+            if call is None or step.key is None:
+                continue
+            instance = ".".join(f"module.{m.name}" + (f"[{format_key(m.key)}]" if m.key is not None else "")
+                                for m in addr.modules[:depth])
+            if len(call.for_each_expression):
+                return instance, f"the key {format_key(step.key)} is no longer in the for_each of module.{step.name}"
+            return instance, f"module.{step.name} has a smaller count now, so index {step.key} is gone"
+        return None
+
+    def _deletion(self, an: Analysis, rc: ResourceChange, destroy_plan: bool) -> Finding:
         address = rc.full_address
         reason = rc.action_reason
         words = ACTION_REASONS.get(reason or "")
+        addr = an.address(rc)
+        gone_instance = None
+        if reason == "delete_because_no_module" and addr is not None:
+            gone_instance = self._module_instance_gone(an, addr)
+            if gone_instance is not None:
+                words = f"its module instance {gone_instance[0]} is gone: {gone_instance[1]}"
         if words is None:
             words = ("this is a destroy plan (`terraform plan -destroy`)" if destroy_plan else
                      "the plan gives no reason (Terraform older than 1.1, or a reason this tool does not know"
                      + (f": {reason}" if reason else "") + ")")
         facts = {"stateful_type": rc.type, "reason": f"{reason or 'none'}: {words}"}
-        before_id, _ = ctx.value_pair(rc, ["id"])
+        before_id, _ = an.value_pair(rc, ["id"])
         if before_id not in ("(none)", "(sensitive)"):
             facts["id"] = before_id
-        target = self._move_target(ctx, rc)
+        target = self._move_target(an, rc)
         if target:
             facts["possible_new_address"] = target
         message = (f"{address} ({rc.type}, which holds data) will be destroyed because {words}. Whatever it holds "
@@ -82,11 +103,16 @@ class StatefulDeletion(Rule):
         if target:
             message += (f" The plan also creates {target}, of the same type: if that is the same thing under a new "
                         "address, a `moved` block keeps the object.")
-        return self.finding(ctx, rc, title=f"{address} will be destroyed: {_short(reason, destroy_plan)}",
-                            message=message, facts=facts, fixes=self._fixes(ctx, rc, reason, target),
-                            location=ctx.graph.block_location(resource_address(rc)))
+        short = _short(reason, destroy_plan)
+        if gone_instance is not None:
+            short = "module instance gone (count or for_each of the module call)"
+        return self.finding(an, rc, title=f"{address} will be destroyed: {short}",
+                            message=message, facts=facts,
+                            fixes=self._fixes(an, rc, reason, target, gone_instance[0] if gone_instance else None),
+                            location=an.block_location(rc))
 
-    def _fixes(self, ctx: Context, rc: ResourceChange, reason: str | None, target: str | None) -> list[Fix]:
+    def _fixes(self, an: Analysis, rc: ResourceChange, reason: str | None, target: str | None,
+               gone_instance: str | None = None) -> list[Fix]:
         address = rc.full_address
         fixes = []
         if target:
@@ -102,6 +128,13 @@ class StatefulDeletion(Rule):
         elif reason == "delete_because_each_key" and not target:
             fixes.append(Fix(title="If the key was renamed, move the object to the new key",
                              detail="Add a moved block from the old key to the new one."))
+        elif reason == "delete_because_no_module" and gone_instance is not None:
+            fixes.append(Fix(
+                title="To keep the object, remove it from the state before applying",
+                detail=f"The module call still exists, so a `removed` block cannot name {gone_instance} (Terraform "
+                       "refuses it); `terraform state rm` lets Terraform forget the object without destroying it. "
+                       "Or restore the count / for_each key if it went away by mistake.",
+                snippet=f"terraform state rm '{_hcl_address(address)}'"))
         elif reason == "delete_because_no_module":
             fixes.append(Fix(title="If the module call was renamed, move the module",
                              detail="A `moved { from = module.OLD  to = module.NEW }` block moves everything in it."))
@@ -113,7 +146,8 @@ class StatefulDeletion(Rule):
             fixes.append(Fix(title="Move the object to its new instance key",
                              detail="count/for_each was added or removed: a moved block from the old address to the "
                                     "keyed one (e.g. `x` -> `x[0]`) keeps the object."))
-        if reason in (None, "delete_because_no_resource_config", "delete_because_no_module"):
+        if reason in (None, "delete_because_no_resource_config") or (
+                reason == "delete_because_no_module" and gone_instance is None):
             fixes.append(Fix(
                 title="To stop managing it without destroying it, use a removed block (Terraform 1.7+)",
                 detail="The object stays in the cloud; Terraform forgets it.",
@@ -124,23 +158,27 @@ class StatefulDeletion(Rule):
             detail="Take a snapshot or backup, apply, then allow this finding with a reason in .replace-guard.toml."))
         return fixes
 
-    def _move_target(self, ctx: Context, rc: ResourceChange) -> str | None:
+    def _move_target(self, an: Analysis, rc: ResourceChange) -> str | None:
         """A resource of the same type that the plan creates with the same settings: the likely new
         address after a rename or a move into a module."""
         if self._creates is None:
             self._creates = {}
-            for other in ctx.managed_changes():
-                if other.actions == ("create",) and ctx.is_stateful(other.type):
+            for other in an.index.active:
+                if other.mode == "managed" and other.actions == ("create",) and an.is_stateful(other.type):
                     self._creates.setdefault(other.type, []).append(other)
-        gone = resource_address(rc)
+        gone = an.address(rc)
         if gone is None:
             return None
         best = None
-        for other in self._creates.get(rc.type, ()):
-            new = resource_address(other)
+        candidates = self._creates.get(rc.type, ())
+        if len(candidates) > 200:  # a bulk create: compare with those in the same module only
+            candidates = [c for c in candidates if (a := an.address(c)) is not None
+                          and a.module_names == gone.module_names][:200]
+        for other in candidates:
+            new = an.address(other)
             if new is None or other.full_address == rc.full_address:
                 continue
-            similarity = _similarity(ctx, rc, other, new)
+            similarity = _similarity(an, rc, other, new)
             if similarity < 0.8:
                 continue
             score = (similarity, new.name == gone.name, new.module_names == gone.module_names)
@@ -148,7 +186,7 @@ class StatefulDeletion(Rule):
                 best = (score, other.full_address)
         return best[1] if best else None
 
-    def _forget(self, ctx: Context, rc: ResourceChange) -> Finding:
+    def _forget(self, an: Analysis, rc: ResourceChange) -> Finding:
         address = rc.full_address
         acts = rc.actions
         reason = rc.action_reason
@@ -166,29 +204,29 @@ class StatefulDeletion(Rule):
         facts = {"stateful_type": rc.type}
         if reason:
             facts["reason"] = f"{reason}: {words}" if words else reason
-        return self.finding(ctx, rc, title=title, message=message, facts=facts, severity=Severity.notice,
+        return self.finding(an, rc, title=title, message=message, facts=facts, severity=Severity.notice,
                             fixes=[Fix(title="Make sure someone owns the object now",
                                        detail="Import it into the code that should manage it, or delete it by hand "
                                               "when it is no longer needed.")],
-                            location=ctx.graph.block_location(resource_address(rc)))
+                            location=an.block_location(rc))
 
 
-def _similarity(ctx: Context, gone: ResourceChange, new: ResourceChange, new_addr) -> float:
+def _similarity(an: Analysis, gone: ResourceChange, new: ResourceChange, new_addr) -> float:
     """Share of the arguments the new resource's code sets whose planned value equals the old object's."""
-    before = ctx.change_part(gone, "before")
-    after = ctx.change_part(new, "after")
-    unknown = ctx.change_part(new, "after_unknown")
-    cfg = ctx.graph.config_resource(new_addr.module_names, new_addr.local)
+    before = an.index.part(gone, "before")
+    after = an.index.part(new, "after")
+    unknown = an.index.part(new, "after_unknown")
+    cfg = an.graph.resource(new_addr.module_names, new_addr.local)
     if not isinstance(before, dict) or not isinstance(after, dict) or cfg is None:
         return 0.0
-    keys = [k for k in cfg.exprs if k in after and not (isinstance(unknown, dict) and unknown.get(k))]
+    keys = [k for k in an.graph.exprs(cfg) if k in after and not (isinstance(unknown, dict) and unknown.get(k))]
     if not keys:
         return 0.0
     return sum(1 for k in keys if before.get(k) == after[k]) / len(keys)
 
 
-def _is_destroy_plan(ctx: Context) -> bool:
-    changes = [rc for rc in ctx.managed_changes() if rc.actions != ("no-op",)]
+def _is_destroy_plan(an: Analysis) -> bool:
+    changes = [rc for rc in an.index.active if rc.mode == "managed"]
     return bool(changes) and all(rc.actions == ("delete",) and not rc.action_reason for rc in changes)
 
 

@@ -6,11 +6,26 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from ..context import Context, path_text, resource_address, split_ref
+from ..analysis import Analysis
+from ..config_graph import module_label
 from ..findings import ChainLink, Finding, Fix, Severity, ValueChange
-from ..graph import module_label
-from ..model import ResourceChange, get_path
-from .base import Rule
+from ..hcl import literal_key, scan_expression
+from ..model import ResourceChange
+from ..values import get_path, path_text
+from .base import Claimed, Rule
+
+
+def split_ref(ref: str) -> tuple[str, str, str, int | str | None, str | None] | None:
+    """`aws_launch_template.x[0].id` -> ("managed", "aws_launch_template", "x", 0, "id")."""
+    found = scan_expression(ref).refs
+    if not found:
+        return None
+    r = found[0]
+    if r.head == "data" and len(r.steps) >= 3:
+        return "data", r.steps[1], r.steps[2], literal_key(r.index_after(3)), (r.steps[3] if len(r.steps) > 3 else None)
+    if r.head in ("var", "local", "module", "each", "count", "path", "terraform", "self") or len(r.steps) < 2:
+        return None
+    return "managed", r.steps[0], r.steps[1], literal_key(r.index_after(2)), (r.steps[2] if len(r.steps) > 2 else None)
 
 # Launch template arguments whose new value only instances launched later get.
 TEMPLATE_ATTRS = ("image_id", "user_data", "vpc_security_group_ids", "security_group_names",
@@ -55,32 +70,30 @@ class LaunchTemplateDrift(Rule):
         "(`aws autoscaling start-instance-refresh --auto-scaling-group-name NAME`)."
     )
 
-    def check(self, ctx: Context) -> Iterable[Finding]:
-        templates = [rc for rc in ctx.managed_changes()
+    def check(self, an: Analysis, claimed: Claimed) -> Iterable[Finding]:
+        templates = [rc for rc in an.index.managed()
                      if rc.type == "aws_launch_template" and rc.actions == ("update",)]
         if not templates:
             return
-        groups = [rc for rc in ctx.managed_changes() if rc.type == "aws_autoscaling_group"
+        groups = [rc for rc in an.index.managed() if rc.type == "aws_autoscaling_group"
                   and "create" not in rc.actions and "delete" not in rc.actions]
         for lt in templates:
-            changed = self._changed(ctx, lt)
+            changed = self._changed(an, lt)
             if not changed:
                 continue
             for asg in groups:
-                if asg.full_address in ctx.claimed:
-                    continue
-                how = self._uses(ctx, asg, lt)
+                how = self._uses(an, asg, lt)
                 if how is None:
                     continue
-                refresh = self._refresh(ctx, asg)
+                refresh = self._refresh(an, asg)
                 if refresh == "starts":
                     continue
-                yield self._finding(ctx, lt, asg, changed, how, refresh)
+                yield self._finding(an, lt, asg, changed, how, refresh)
 
-    def _changed(self, ctx: Context, lt: ResourceChange) -> list[list[str | int]]:
-        before = ctx.change_part(lt, "before") or {}
-        after = ctx.change_part(lt, "after") or {}
-        unknown = ctx.change_part(lt, "after_unknown") or {}
+    def _changed(self, an: Analysis, lt: ResourceChange) -> list[list[str | int]]:
+        before = an.index.part(lt, "before") or {}
+        after = an.index.part(lt, "after") or {}
+        unknown = an.index.part(lt, "after_unknown") or {}
         out = []
         for attr in TEMPLATE_ATTRS:
             if not isinstance(before, dict) or not isinstance(after, dict):
@@ -91,15 +104,15 @@ class LaunchTemplateDrift(Rule):
                 out.append([attr])
         return out
 
-    def _uses(self, ctx: Context, asg: ResourceChange, lt: ResourceChange) -> tuple[str, str] | None:
+    def _uses(self, an: Analysis, asg: ResourceChange, lt: ResourceChange) -> tuple[str, str] | None:
         """How the group refers to the template: (expression, evidence) or None."""
-        asg_addr, lt_addr = resource_address(asg), resource_address(lt)
+        asg_addr, lt_addr = an.address(asg), an.address(lt)
         if asg_addr is None or lt_addr is None:
             return None
         # 1. configuration references in the same module instance
         if asg_addr.module_address == lt_addr.module_address:
-            cfg = ctx.graph.config_resource(asg_addr.module_names, asg_addr.local)
-            exprs = cfg.exprs if cfg is not None else {}
+            cfg = an.graph.resource(asg_addr.module_names, asg_addr.local)
+            exprs = an.graph.exprs(cfg) if cfg is not None else {}
             for block in _TEMPLATE_BLOCKS:
                 for path, ref in _refs_with_path(exprs.get(block), [block]):
                     parts = split_ref(ref)
@@ -107,51 +120,51 @@ class LaunchTemplateDrift(Rule):
                             and (parts[3] is None or parts[3] == lt_addr.key or lt_addr.key is None):
                         return f"{path_text(path)} = {ref}", "configuration reference"
         # 2. the template's id or name in the group's values
-        lt_before = ctx.change_part(lt, "before") or {}
+        lt_before = an.index.part(lt, "before") or {}
         ids = {v for v in (lt_before.get("id"), lt_before.get("name")) if isinstance(v, str) and v} \
             if isinstance(lt_before, dict) else set()
         if ids:
             for part in ("after", "before"):
-                values = ctx.change_part(asg, part)
+                values = an.index.part(asg, part)
                 for path, value in _strings_with_path(_template_specs(values)):
                     if value in ids:
                         return f"{path_text(path)} = {value}", f"template id in the group's {part} values"
         return None
 
-    def _refresh(self, ctx: Context, asg: ResourceChange) -> str:
+    def _refresh(self, an: Analysis, asg: ResourceChange) -> str:
         """'none' (no instance_refresh), 'latest' (configured but the group does not change), or 'starts'."""
-        after = ctx.change_part(asg, "after")
+        after = an.index.part(asg, "after")
         if not isinstance(after, dict):
-            after = ctx.change_part(asg, "before")
+            after = an.index.part(asg, "before")
         blocks = after.get("instance_refresh") if isinstance(after, dict) else None
         if not blocks:
-            addr = resource_address(asg)
-            cfg = ctx.graph.config_resource(addr.module_names, addr.local) if addr else None
-            if not (cfg is not None and cfg.exprs.get("instance_refresh")):
+            addr = an.address(asg)
+            cfg = an.graph.resource(addr.module_names, addr.local) if addr else None
+            if not (cfg is not None and an.graph.exprs(cfg).get("instance_refresh")):
                 return "none"
         if "update" not in asg.actions:
             return "latest"
-        before = ctx.change_part(asg, "before") or {}
-        unknown = ctx.change_part(asg, "after_unknown") or {}
+        before = an.index.part(asg, "before") or {}
+        unknown = an.index.part(asg, "after_unknown") or {}
         for key in ("launch_template", "mixed_instances_policy", "launch_configuration"):
             if (isinstance(unknown, dict) and unknown.get(key)) or (
                     isinstance(before, dict) and isinstance(after, dict) and before.get(key) != after.get(key)):
                 return "starts"
         return "latest"
 
-    def _finding(self, ctx: Context, lt: ResourceChange, asg: ResourceChange, changed, how: tuple[str, str],
+    def _finding(self, an: Analysis, lt: ResourceChange, asg: ResourceChange, changed, how: tuple[str, str],
                  refresh: str) -> Finding:
         values = []
         for path in changed:
-            before, after = ctx.value_pair(lt, path)
+            before, after = an.value_pair(lt, path)
             if path == ["user_data"]:
                 # user data can hold anything: say that it changed, not what it says
                 before = _describe(before)
                 after = _describe(after)
             values.append(ValueChange(path=path_text(path), before=before, after=after))
-        version = _version(ctx, asg)
-        running = _running(ctx, asg)
-        asg_addr, lt_addr = resource_address(asg), resource_address(lt)
+        version = _version(an, asg)
+        running = _running(an, asg)
+        asg_addr, lt_addr = an.address(asg), an.address(lt)
         facts = {"launch_template": lt.full_address, "auto_scaling_group": asg.full_address,
                  "group_uses_template": f"{how[0]} ({how[1]})"}
         if version:
@@ -175,11 +188,11 @@ class LaunchTemplateDrift(Rule):
         chain = [
             ChainLink(ref=f"{lt_addr.local}.{changed[0][0]}" if lt_addr else lt.full_address, kind="attribute",
                       module=module_label(lt_addr.module_names) if lt_addr else "",
-                      location=ctx.graph.attribute_location(lt_addr, changed[0])[0] if lt_addr else None,
+                      location=an.attribute_location(lt, changed[0])[0] if lt_addr else None,
                       note="updated in place: a new template version"),
             ChainLink(ref=asg_addr.local if asg_addr else asg.full_address, kind="resource",
                       module=module_label(asg_addr.module_names) if asg_addr else "",
-                      expression=how[0], location=ctx.graph.block_location(asg_addr),
+                      expression=how[0], location=an.block_location(asg_addr),
                       note=facts["instance_refresh"]),
         ]
         return Finding(
@@ -187,7 +200,7 @@ class LaunchTemplateDrift(Rule):
             severity=self.severity,
             title=f"{lt.full_address} changes, but the running instances of {asg.full_address} keep the old settings",
             address=asg.full_address,
-            plan=ctx.plan_label,
+            plan=an.label,
             actions=list(lt.actions),
             action_reason=lt.action_reason,
             replace_paths=[],
@@ -195,14 +208,14 @@ class LaunchTemplateDrift(Rule):
             chain=chain,
             facts=facts,
             message=message,
-            fixes=self._fixes(ctx, lt, asg, refresh, version),
+            fixes=self._fixes(an, lt, asg, refresh, version),
             location=chain[1].location or chain[0].location,
         )
 
-    def _fixes(self, ctx: Context, lt, asg, refresh: str, version: str | None) -> list[Fix]:
-        lt_addr = resource_address(lt)
-        asg_addr = resource_address(asg)
-        res_loc = ctx.graph.block_location(asg_addr)
+    def _fixes(self, an: Analysis, lt, asg, refresh: str, version: str | None) -> list[Fix]:
+        lt_addr = an.address(lt)
+        asg_addr = an.address(asg)
+        res_loc = an.block_location(asg_addr)
         lt_local = lt_addr.local if lt_addr else "aws_launch_template.this"
         fixes = []
         if refresh == "none":
@@ -220,7 +233,7 @@ class LaunchTemplateDrift(Rule):
                 detail="The group then changes with every template version, and its instance_refresh block starts a "
                        "refresh.",
                 location=res_loc, snippet=f"version = {lt_local}.latest_version"))
-        name = _group_name(ctx, asg) or "NAME"
+        name = _group_name(an, asg) or "NAME"
         fixes.append(Fix(
             title="Or start an instance refresh after apply",
             detail="Replaces the running instances in rolling batches.",
@@ -264,9 +277,9 @@ def _strings_with_path(value: Any, path: list | None = None) -> list[tuple[list,
     return out
 
 
-def _version(ctx: Context, asg: ResourceChange) -> str | None:
+def _version(an: Analysis, asg: ResourceChange) -> str | None:
     for part in ("after", "before"):
-        values = ctx.change_part(asg, part)
+        values = an.index.part(asg, part)
         for path in (["launch_template", 0, "version"],
                      ["mixed_instances_policy", 0, "launch_template", 0, "launch_template_specification", 0,
                       "version"]):
@@ -276,8 +289,8 @@ def _version(ctx: Context, asg: ResourceChange) -> str | None:
     return None
 
 
-def _running(ctx: Context, asg: ResourceChange) -> str | None:
-    before = ctx.change_part(asg, "before")
+def _running(an: Analysis, asg: ResourceChange) -> str | None:
+    before = an.index.part(asg, "before")
     if not isinstance(before, dict):
         return None
     for key in ("desired_capacity", "min_size"):
@@ -286,8 +299,8 @@ def _running(ctx: Context, asg: ResourceChange) -> str | None:
     return None
 
 
-def _group_name(ctx: Context, asg: ResourceChange) -> str | None:
-    before = ctx.change_part(asg, "before")
+def _group_name(an: Analysis, asg: ResourceChange) -> str | None:
+    before = an.index.part(asg, "before")
     name = before.get("name") if isinstance(before, dict) else None
     return name if isinstance(name, str) and name else None
 
