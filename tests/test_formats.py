@@ -20,6 +20,7 @@ from guard.findings import ChainLink, Finding, Fix, Location, Severity
 from guard.format import FORMATS, RenderOptions, get_formatter
 from guard.format.github import escape_data, escape_property
 from guard.format.markdown import MARKER, code, size, text
+from guard.format.safe import one_line
 from guard.rules import ALL_RULES
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1].parent / "shared" / "schemas" / "sarif-2.1.0.json"
@@ -224,8 +225,9 @@ def test_a_hostile_for_each_key_injects_nothing(workdir, fmt, key_name):
         root = ET.fromstring(out)
         assert {el.tag for el in root.iter()} <= {"testsuites", "testsuite", "testcase", "failure", "system-out", "skipped"}
         case = root.find("testsuite/testcase")
-        # The key round-trips exactly, but for what XML 1.0 cannot hold at all (ESC: shown as \x1b).
-        expected = address.replace("\x1b", "\\x1b")
+        # The name is the address as every format shows plan text: on one line, controls escaped.
+        expected = one_line(address)
+        assert "\n" not in expected and "\x1b" not in expected
         assert case.get("name") == expected
         failure = case.find("failure")
         assert failure.get("type") == "TFG001" and expected in failure.get("message")
@@ -445,7 +447,7 @@ def test_markdown_table_chain_and_fixes(workdir):
     assert lines[0] == MARKER
     assert "| # | Severity | Rule | Resource | Action | Where |" in lines
     row = next(line for line in lines if line.startswith("| 1 |"))
-    assert "TFG001" in row and "<code>main\\.tf:8</code>" in row
+    assert "TFG001" in row and "<code>main\\.tf\\:8</code>" in row
     assert "<details>" in out and "</details>" in out
     assert "<pre>" in out and "&lt;- data.aws_ami.al2" in out  # the chain
     assert "**Fixes**" in out and "Pin the AMI the instance runs now" in out

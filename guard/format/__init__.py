@@ -17,6 +17,7 @@ FORMATS: dict[str, str] = {
     "junit": "guard.format.junit:JunitFormat",
     "github": "guard.format.github:GithubFormat",
     "gitlab": "guard.format.gitlab:GitlabFormat",
+    "codequality": "guard.format.codequality:CodeQualityFormat",
 }
 
 
