@@ -19,9 +19,8 @@ from ..findings import Finding
 from ..report import Report
 from .base import Formatter, RenderOptions
 from .common import finding_file, plan_file, rule_name
-from .json_report import dump_log_safe
 from .plain import group_reference
-from .safe import field
+from .safe import defuse_json, field
 
 SEVERITY = {"error": "critical", "warning": "major", "notice": "info"}
 _MAX_DESCRIPTION = 1000
@@ -65,4 +64,4 @@ class CodeQualityFormat(Formatter):
     name = "codequality"
 
     def render(self, report: Report, options: RenderOptions) -> str:
-        return dump_log_safe(json.dumps(build(report), indent=2, ensure_ascii=True)) + "\n"
+        return defuse_json(json.dumps(build(report), indent=2, ensure_ascii=True)) + "\n"

@@ -19,7 +19,7 @@ from .. import __version__
 from ..findings import Finding
 from ..report import Group, Report
 from .base import Formatter, RenderOptions
-from .safe import defuse_log
+from .safe import defuse_json
 
 REPORT_VERSION = "1.1"
 
@@ -122,20 +122,11 @@ def report_schema() -> dict[str, Any]:
     return JsonReport.model_json_schema(mode="serialization")
 
 
-def dump_log_safe(text: str) -> str:
-    """JSON text that cannot act as a runner command when printed to a CI log.
-
-    `##[` occurs only inside strings; `#\\u0023[` reads back the same. No line of indented JSON
-    starts with `::` (strings keep their newlines escaped).
-    """
-    return defuse_log(text, hash_sub="#\\u0023[")
-
-
 class JsonFormat(Formatter):
     name = "json"
 
     def render(self, report: Report, options: RenderOptions) -> str:
-        return dump_log_safe(build(report).model_dump_json(indent=2)) + "\n"
+        return defuse_json(build(report).model_dump_json(indent=2)) + "\n"
 
 
 def write_schema(path: str) -> None:

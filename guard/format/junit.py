@@ -45,7 +45,7 @@ def _case(suite: ET.Element, f: Finding, failing: bool, group: Group | None = No
              "time": "0"}
     file, line = finding_file(f)
     if file is not None:
-        attrs["file"] = file
+        attrs["file"] = field(file)
         attrs["line"] = str(line)
     case = ET.SubElement(suite, "testcase", {k: xml_text(v) for k, v in attrs.items()})
     text = xml_text(body(f, group))

@@ -296,24 +296,37 @@ class MarkdownFormat(Formatter):
 
 
 def render(report: Report, budget: int = BUDGET) -> str:
+    """The whole comment within `budget` characters: the header first, then the findings, then the
+    allowed list and the notes (which get at least what they need up to a quarter of the budget,
+    and whatever the findings leave)."""
     head = "\n".join(header(report, budget))
-    foot = "\n".join(footer(report, budget // _FOOT_SHARE))
+    foot_share = min(size("\n".join(footer(report, budget))), budget // _FOOT_SHARE)
+    body = _findings(report, budget - size(head) - foot_share - _RESERVE)
+    parts = [head, *body]
+    foot = "\n".join(footer(report, budget - size("\n".join(parts)) - _RESERVE // 2))
+    if foot:
+        parts.append(foot)
+    return defuse_log("\n".join(parts) + "\n", hash_sub="#&#35;[", colon_sub="&#58;")
+
+
+def _findings(report: Report, room: int) -> list[str]:
+    """The table and the sections, within `room` characters, and a note of what was left out."""
     groups = report.groups
     if not groups:
-        return defuse_log("\n".join(p for p in (head, foot) if p) + "\n", hash_sub="#&#35;[", colon_sub="&#58;")
-    used = size(head) + size(foot) + _RESERVE + sum(size(line) + 1 for line in TABLE_HEAD) + 3
-    rows, _ = _fit([table_row(g, n) for n, g in enumerate(groups, 1)], budget - used)
+        return []
+    used = sum(size(line) + 1 for line in TABLE_HEAD) + 3
+    rows, _ = _fit([table_row(g, n) for n, g in enumerate(groups, 1)], room - used)
     used += sum(size(r) + 1 for r in rows)
     sections: list[str] = []
     for n, g in enumerate(groups[: len(rows)], 1):
         section = details(g, n)
-        if used + size(section) + 2 > budget and g.size > 1:
+        if used + size(section) + 2 > room and g.size > 1:
             section = details(g, n, max_addresses=10)  # a shorter list rather than no section
-        if used + size(section) + 2 > budget:
+        if used + size(section) + 2 > room:
             break
         sections.append(section)
         used += size(section) + 2
-    parts = [head, "", "\n".join(TABLE_HEAD + rows)]
+    parts = ["", "\n".join(TABLE_HEAD + rows)]
     if sections:
         parts += ["", "\n\n".join(sections)]
     rows_left = sum(g.size for g in groups[len(rows):])
@@ -326,6 +339,4 @@ def render(report: Report, budget: int = BUDGET) -> str:
             said.append(f"details of {details_left} finding(s) left out")
         parts += ["", (f"_Too long for one comment: {', '.join(said)}. "
                        "The job log, the SARIF and the JSON report have all of them._")]
-    if foot:
-        parts.append(foot)
-    return defuse_log("\n".join(parts) + "\n", hash_sub="#&#35;[", colon_sub="&#58;")
+    return parts

@@ -27,8 +27,10 @@ LEGACY_COMMAND = "##["
 
 # C0 (but newline) and C1 controls, DEL, line and paragraph separators, bidirectional controls,
 # the byte-order mark, lone surrogates and the two XML non-characters.
-_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
-                     "\u2066-\u2069\ufeff\ud800-\udfff\ufffe\uffff]")
+_WIDE = ("\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff"
+         "\ud800-\udfff\ufffe\uffff")
+_UNSAFE = re.compile(f"[\x00-\x09\x0b-\x1f{_WIDE}]")
+_UNSAFE_JSON = re.compile(f"[{_WIDE}]")  # JSON writers escape the C0 controls themselves
 # A runner trims every kind of Unicode white space before it looks for `::`.
 _LINE_COMMAND = re.compile(r"^([^\S\n]*):(?=:)", re.MULTILINE)
 
@@ -49,6 +51,18 @@ def defuse_log(text: str, hash_sub: str = "#" + ZWJ + "#[", colon_sub: str = ":"
     if "::" in text:
         text = _LINE_COMMAND.sub(lambda m: m.group(1) + colon_sub, text)
     return text
+
+
+def defuse_json(text: str) -> str:
+    """A JSON document (json, sarif, codequality) that is safe to print to a CI log.
+
+    Strings keep their values exactly; only their encoding changes. JSON writers escape C0
+    controls; here the other unsafe characters are written as `\\uXXXX` escapes too (they
+    occur only inside strings), and `##[` as `#\\u0023[`. No line of indented JSON starts with
+    `::`, since strings keep their newlines escaped.
+    """
+    text = _UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    return text.replace(LEGACY_COMMAND, "#\\u0023[") if LEGACY_COMMAND in text else text
 
 
 def clean(text: str) -> str:

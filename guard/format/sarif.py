@@ -26,9 +26,8 @@ from ..findings import Finding, action_words
 from ..report import Group, Report
 from .base import Formatter, RenderOptions
 from .common import plan_file, repo_path
-from .json_report import dump_log_safe
 from .plain import chain_inline, group_reference, message_lines
-from .safe import field
+from .safe import defuse_json, field
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -169,4 +168,4 @@ class SarifFormat(Formatter):
     name = "sarif"
 
     def render(self, report: Report, options: RenderOptions) -> str:
-        return dump_log_safe(json.dumps(build(report), indent=2, ensure_ascii=False)) + "\n"
+        return defuse_json(json.dumps(build(report), indent=2, ensure_ascii=False)) + "\n"
