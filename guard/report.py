@@ -102,14 +102,24 @@ class Group:
         first = part(self.lead)
         return all(part(f) == first for f in self.findings[1:])
 
+    @cached_property
     def common_action(self) -> bool:
+        """Every finding has the lead's actions and action reason."""
         return self.common(lambda f: (f.actions, f.action_reason))
 
+    @cached_property
     def common_values(self) -> bool:
+        """Every finding has the lead's value changes."""
         return self.common(lambda f: f.values)
 
+    @cached_property
+    def common_facts(self) -> frozenset[str]:
+        """The keys of the lead's facts that every finding has with the same value."""
+        lead = self.lead.facts
+        return frozenset(k for k, v in lead.items() if all(f.facts.get(k) == v for f in self.findings[1:]))
+
     def common_fact(self, key: str) -> bool:
-        return self.common(lambda f: f.facts.get(key))
+        return key in self.common_facts
 
 
 def group_id(plan: str, rule: str, severity: Severity, key: str | None, lead: Finding) -> str:

@@ -152,9 +152,9 @@ def _facts(g: Group) -> list[str]:
     out = []
     if g.root:
         out.append(f"- root cause: {code(g.root, _FIELD)}")
-    if g.common_action():
+    if g.common_action:
         out.append(f"- action: {text(action_text(f.actions))}" + (f" ({code(f.action_reason)})" if f.action_reason else ""))
-    if g.common_values():
+    if g.common_values:
         for v in f.values:
             out.append(f"- {code(v.path)}: {code(v.before or '', _FIELD)} \u2192 {code(v.after or '', _FIELD)}")
     for key, value in f.facts.items():
@@ -171,9 +171,9 @@ def _member(g: Group, n: int) -> str:
     loc = where(f.location)
     if loc:
         parts.append(f"({code(loc)})")
-    if not g.common_action():
+    if not g.common_action:
         parts.append(text(finding_action(f)))
-    if not g.common_values():
+    if not g.common_values:
         parts.append("; ".join(code(value_text(v), _FIELD) for v in f.values))
     for key, value in f.facts.items():
         if not g.common_fact(key):

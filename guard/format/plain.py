@@ -145,7 +145,7 @@ def finding_body(f: Finding, c: Painter = no_paint, limit: int | None = None) ->
 
 def heading(f: Finding, c: Painter = no_paint, limit: int | None = None) -> str:
     sev = f.severity.value
-    return f"{c(sev, sev)} {c('bold', f.rule)} {field(f.title, limit)}"
+    return f"{c(sev, sev)} {c('bold', field(f.rule))} {field(f.title, limit)}"
 
 
 def group_title(g: Group, limit: int | None = None) -> str:
@@ -162,9 +162,9 @@ def group_facts(g: Group, limit: int | None = None) -> list[tuple[str, str]]:
     shown = facts(g.lead, limit)
     if g.size == 1:
         return shown
-    if not g.common_action():
+    if not g.common_action:
         shown = [(label, text) for label, text in shown if label != "action"]
-    if not g.common_values():
+    if not g.common_values:
         shown = [(label, text) for label, text in shown if label != "change"]
     varying = {fact_label(k) for k in g.lead.facts if not g.common_fact(k)}
     return [(label, text) for label, text in shown if label not in varying]
@@ -173,9 +173,9 @@ def group_facts(g: Group, limit: int | None = None) -> list[tuple[str, str]]:
 def _differences(f: Finding, g: Group, limit: int | None) -> str:
     """What sets one member apart from the group's lead, in the parts the section shows once."""
     parts = []
-    if not g.common_action():
+    if not g.common_action:
         parts.append(finding_action(f, limit))
-    if not g.common_values():
+    if not g.common_values:
         parts.append(values_text(f.values, limit))
     for key, value in f.facts.items():
         if not g.common_fact(key):
@@ -203,7 +203,7 @@ def group_lines(g: Group, c: Painter = no_paint, limit: int | None = None,
         if g.root:
             out.append(f"  root:    {field(g.root, limit)}")
         return out + finding_body(f, c, limit)
-    out = [f"{c(sev, sev)} {c('bold', g.rule)} {group_title(g, limit)}"]
+    out = [f"{c(sev, sev)} {c('bold', field(g.rule))} {group_title(g, limit)}"]
     if g.root:
         out.append(f"  root:    {field(g.root, limit)}")
     out.append(f"  plan:    {field(f.plan, limit)}")
