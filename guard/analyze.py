@@ -4,53 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .analysis import Analysis
 from .config import AllowEntry, Config
-from .findings import FAIL_LEVELS, Finding, Severity
+from .findings import Finding, Severity
 from .load import LoadedPlan
 from .plan_index import is_replace
+from .report import PlanSummary, Report
 from .rules import ALL_RULES, run_rules
 from .sources import SourceTree
 from .stateful import DEFAULT_STATEFUL_TYPES
-
-
-@dataclass
-class PlanSummary:
-    label: str
-    terraform_version: str | None
-    format_version: str
-    create: int = 0
-    update: int = 0
-    delete: int = 0
-    replace: int = 0
-    forget: int = 0
-    errored: bool = False
-    sources: str | None = None  # the folder read for .tf sources, if any
-
-
-@dataclass
-class Report:
-    findings: list[Finding]
-    plans: list[PlanSummary]
-    fail_on: str = "error"
-    suppressed: list[Finding] = field(default_factory=list)
-    expired_allows: list[AllowEntry] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    analyses: list[Analysis] = field(default_factory=list, repr=False)
-
-    def failing(self) -> list[Finding]:
-        level = FAIL_LEVELS[self.fail_on]
-        return [f for f in self.findings if f.severity.rank >= level]
-
-    def count(self, severity: Severity) -> int:
-        return sum(1 for f in self.findings if f.severity == severity)
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.failing() else 0
 
 
 def has_tf_files(folder: Path | None) -> bool:

@@ -76,12 +76,15 @@ def _run(plans, directory, config_file, fail_on, allow, terraform):
 @click.option("--config", "config_file", default=None, help="Config file (default: .replace-guard.toml or pyproject.toml).")
 @click.option("--allow", multiple=True, metavar="ADDRESS[:RULE]", help="Allow findings for an address glob (repeatable).")
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal.")
+@click.option("--compact", is_flag=True, help="Text: one line per finding (path:line: severity - RULE address: title).")
 @click.option("--terraform", default=None, help="terraform binary for binary plan files.")
-def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color, terraform):
+def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color, compact, terraform):
     """Check PLAN files (terraform show -json output, '-' for stdin, or binary plans)."""
     from .format import RenderOptions, get_formatter
 
     try:
+        if compact and fmt != "text":
+            raise InputError("--compact", f"has no {fmt} form", "use it with --format text (the default)")
         targets = _parse_outputs(outputs)
         report = _run(plans, directory, config_file, fail_on, allow, terraform)
         for out_fmt, path in targets:
@@ -90,7 +93,8 @@ def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color,
                 Path(path).write_text(text, encoding="utf-8")
             except OSError as exc:
                 raise InputError(path, f"cannot write the {out_fmt} report ({exc.strerror})", "check the path") from None
-        text = get_formatter(fmt).render(report, RenderOptions(color=fmt == "text" and _use_color(no_color)))
+        text = get_formatter(fmt).render(report, RenderOptions(color=fmt == "text" and _use_color(no_color),
+                                                               compact=compact))
     except InputError as err:
         _fail(err)
     click.echo(text, nl=False)

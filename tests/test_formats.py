@@ -20,9 +20,11 @@ from guard.findings import ChainLink, Finding, Fix, Location, Severity
 from guard.format import FORMATS, RenderOptions, get_formatter
 from guard.format.github import escape_data, escape_property
 from guard.format.markdown import MARKER, code, size, text
+from guard.format.safe import one_line
 from guard.rules import ALL_RULES
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1].parent / "shared" / "schemas" / "sarif-2.1.0.json"
+# A copy of ../shared/schemas/sarif-2.1.0.json (the official SARIF 2.1.0 schema), so a clone runs these tests.
+SCHEMA_PATH = Path(__file__).resolve().parent / "schemas" / "sarif-2.1.0.json"
 
 # The key from the issue, and a nastier one: CR, the runner's old `##[` syntax, a property
 # separator, percent escapes, backticks, a pipe, an HTML entity, a team mention and an issue ref.
@@ -95,8 +97,6 @@ def write_plan(folder: Path, plan: dict, name: str = "plan.json") -> str:
 
 
 def sarif_validator():
-    if not SCHEMA_PATH.is_file():
-        pytest.skip(f"SARIF schema not found at {SCHEMA_PATH} (it lives in ../shared beside the repo)")
     from jsonschema import Draft7Validator
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
@@ -162,7 +162,7 @@ def unescaped_pipes(row: str) -> int:
 # -- the registry -------------------------------------------------------------------------------
 
 def test_every_format_is_registered_and_named():
-    assert set(FORMATS) >= {"text", "json", "markdown", "sarif", "junit", "github", "gitlab"}
+    assert set(FORMATS) >= {"text", "json", "markdown", "sarif", "junit", "github", "gitlab", "codequality"}
     for name in FORMATS:
         assert get_formatter(name).name == name
 
@@ -170,18 +170,21 @@ def test_every_format_is_registered_and_named():
 def test_cli_offers_the_new_formats(workdir):
     code, out, _ = run(["check", "--help"])
     assert code == 0
-    for name in ("markdown", "sarif", "junit", "github", "gitlab"):
+    for name in ("markdown", "sarif", "junit", "github", "gitlab", "codequality", "--compact"):
         assert name in out
 
 
 # -- plan text is data, in every format ---------------------------------------------------------
 
 @pytest.mark.parametrize("key_name", sorted(KEYS))
-@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "sarif", "junit", "github", "gitlab"])
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "sarif", "junit", "github", "gitlab", "codequality"])
 def test_a_hostile_for_each_key_injects_nothing(workdir, fmt, key_name):
     key = KEYS[key_name]
     address = f'aws_instance.app["{key}"]'
-    plan = write_plan(workdir, drift_plan(key))
+    hostile = drift_plan(key)
+    # Terraform's reason for the action is plan text too.
+    hostile["resource_changes"][0]["action_reason"] = f"replace_because_cannot_update{key}"
+    plan = write_plan(workdir, hostile)
     code, out, err = run(["check", plan, "--format", fmt])
     assert code == 1, err
     # No format may print a line the GitHub runner acts on, except the guard's own annotations.
@@ -224,14 +227,22 @@ def test_a_hostile_for_each_key_injects_nothing(workdir, fmt, key_name):
         root = ET.fromstring(out)
         assert {el.tag for el in root.iter()} <= {"testsuites", "testsuite", "testcase", "failure", "system-out", "skipped"}
         case = root.find("testsuite/testcase")
-        # The key round-trips exactly, but for what XML 1.0 cannot hold at all (ESC: shown as \x1b).
-        expected = address.replace("\x1b", "\\x1b")
+        # The name is the address as every format shows plan text: on one line, controls escaped.
+        expected = one_line(address)
+        assert "\n" not in expected and "\x1b" not in expected
         assert case.get("name") == expected
         failure = case.find("failure")
         assert failure.get("type") == "TFG001" and expected in failure.get("message")
         assert 'aws_instance.app["' in failure.text
     elif fmt == "gitlab":
         assert json.loads(out) == {"create": 1, "update": 0, "delete": 1}
+    elif fmt == "codequality":
+        (issue,) = json.loads(out)
+        assert issue["location"] == {"path": "main.tf", "lines": {"begin": 8}}
+        assert issue["description"].startswith('TFG001 aws_instance.app["') and "\n" not in issue["description"]
+    if fmt not in ("json", "sarif", "gitlab", "codequality"):
+        for raw in ("\x1b", "\r"):
+            assert raw not in out, raw
 
 
 def test_the_hand_made_plan_fires_tfg001_first(workdir):
@@ -445,7 +456,7 @@ def test_markdown_table_chain_and_fixes(workdir):
     assert lines[0] == MARKER
     assert "| # | Severity | Rule | Resource | Action | Where |" in lines
     row = next(line for line in lines if line.startswith("| 1 |"))
-    assert "TFG001" in row and "<code>main\\.tf:8</code>" in row
+    assert "TFG001" in row and "<code>main\\.tf\\:8</code>" in row
     assert "<details>" in out and "</details>" in out
     assert "<pre>" in out and "&lt;- data.aws_ami.al2" in out  # the chain
     assert "**Fixes**" in out and "Pin the AMI the instance runs now" in out

@@ -309,6 +309,8 @@ def test_gitlab_example():
     junit_out = re.search(r"--output junit=(\S+)", script).group(1)
     assert reports["terraform"] == f"$TF_ROOT/{gitlab_out}"
     assert reports["junit"] == f"$TF_ROOT/{junit_out}"
+    codequality_out = re.search(r"--output codequality=(\S+)", script).group(1)
+    assert reports["codequality"] == f"$TF_ROOT/{codequality_out}"
     assert 'cd "$TF_ROOT"' in script and "terraform show -json tfplan > plan.json" in script
 
 

@@ -6,6 +6,7 @@ Modules are imported only when their format is asked for.
 from __future__ import annotations
 
 import importlib
+from typing import cast
 
 from .base import Formatter, RenderOptions
 
@@ -17,12 +18,13 @@ FORMATS: dict[str, str] = {
     "junit": "guard.format.junit:JunitFormat",
     "github": "guard.format.github:GithubFormat",
     "gitlab": "guard.format.gitlab:GitlabFormat",
+    "codequality": "guard.format.codequality:CodeQualityFormat",
 }
 
 
 def get_formatter(name: str) -> Formatter:
     module_name, _, cls = FORMATS[name].partition(":")
-    return getattr(importlib.import_module(module_name), cls)()
+    return cast(Formatter, getattr(importlib.import_module(module_name), cls)())
 
 
 __all__ = ["FORMATS", "Formatter", "RenderOptions", "get_formatter"]

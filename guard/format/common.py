@@ -1,32 +1,29 @@
-"""Helpers the CI report formats share: paths as CI systems want them, rule lookup, and
-keeping plan text (data) from turning into runner commands.
+"""Helpers the report formats share: paths as CI systems want them and rule lookup.
 
-Plan text can hold anything: a `for_each` key may contain a newline followed by `::error::`, or
-`##[error]`. A CI runner reads every line a step prints; GitHub's runner acts on a line that
-starts (after spaces) with `::command` and, in its older syntax, on `##[command]` anywhere in a
-line. Every format that can end up in a log therefore keeps plan text on one line and breaks
-`##[` apart.
+Keeping plan text (data) from turning into runner commands, HTML or links is the job of `safe`
+(the one sanitiser) and `plain` (the one renderer of findings as text lines).
 """
 
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from ..findings import Finding
+from .plain import message_text
+from .safe import ZWJ, clean, defuse_log, shorten
 
-ZWJ = "\u200d"  # zero-width joiner: invisible, and breaks a token GitHub would act on
-LEGACY_COMMAND = "##["
-_LEGACY_ALT = re.compile(r"#(?=#\[)")
+__all__ = ["ZWJ", "break_legacy_commands", "finding_file", "plain_message", "plan_file", "repo_path",
+           "rule_info", "rule_name", "shorten"]
 
 
 def break_legacy_commands(text: str) -> str:
-    """`##[` -> `#<ZWJ>#[`: the runner's old `##[command]` syntax no longer matches."""
-    return _LEGACY_ALT.sub("#" + ZWJ, text) if LEGACY_COMMAND in text else text
+    """`##[` -> `#<ZWJ>#[` (and no line starting with `::`): the runner's command syntax no longer matches."""
+    return defuse_log(text)
 
 
-def rule_info(rule_id: str):
+def rule_info(rule_id: str) -> Any:
     """The rule object for an id, or None (a finding from a rule this build does not know)."""
     from ..rules import RULES_BY_ID
 
@@ -42,10 +39,11 @@ def repo_path(file: str) -> str:
     """A finding's file as CI systems want it: relative to the checkout.
 
     Locations are relative to the current directory (or absolute when outside it). In GitHub
-    Actions the repository root is GITHUB_WORKSPACE, which need not be the current directory
-    (a `working-directory:`); there a path under it is made relative to it.
+    Actions the repository root is GITHUB_WORKSPACE, in GitLab CI it is CI_PROJECT_DIR; neither
+    need be the current directory (a `working-directory:`, a `cd` in the script): there a path
+    under it is made relative to it.
     """
-    workspace = os.environ.get("GITHUB_WORKSPACE")
+    workspace = os.environ.get("GITHUB_WORKSPACE") or os.environ.get("CI_PROJECT_DIR")
     if workspace:
         try:
             absolute = (Path.cwd() / file).resolve()
@@ -69,18 +67,6 @@ def plan_file(finding: Finding) -> str | None:
     return repo_path(finding.plan)
 
 
-def shorten(text: str, limit: int) -> str:
-    """Cut long plan text (a huge value) to `limit` characters, saying so."""
-    if len(text) <= limit:
-        return text
-    return text[: max(0, limit - 1)] + "\u2026"
-
-
 def plain_message(finding: Finding) -> str:
-    """The finding's message with its address kept on one line (a key may hold a newline)."""
-    from .text import one_line
-
-    text = finding.message or finding.title
-    if finding.address and finding.address in text:
-        text = text.replace(finding.address, one_line(finding.address))
-    return text
+    """The finding's message, sanitised, with its address kept on one line."""
+    return clean(message_text(finding))

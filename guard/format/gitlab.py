@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from ..analyze import Report
+from ..report import Report
 from .base import Formatter, RenderOptions
 
 

@@ -3,6 +3,11 @@
 One `<testsuite>` per plan; one `<testcase>` per finding, with `<failure>` when the finding is at
 or above --fail-on (a finding below it passes and carries its text in `<system-out>`); a
 finding allowed by the config is `<skipped>`; a plan without findings gets one passing testcase.
+
+A test report lists tests, so findings that share one root cause stay one testcase each (each
+fails on its own); their text names the group and its root, the same id as the JSON report's
+`groups`. Every piece of plan text goes through the sanitiser (`safe`), names included; what XML
+1.0 cannot hold at all is shown as an escape.
 """
 
 from __future__ import annotations
@@ -10,11 +15,12 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from ..analyze import Report
-from ..findings import FAIL_LEVELS, Finding, action_words
+from ..findings import FAIL_LEVELS, Finding
+from ..report import Group, Report
 from .base import Formatter, RenderOptions
-from .common import finding_file, plain_message, rule_name
-from .text import clean, one_line
+from .common import finding_file, rule_name
+from .plain import finding_body, group_reference, heading
+from .safe import defuse_log, field
 
 # Characters XML 1.0 cannot carry at all (even as references); shown as \xNN instead.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -24,47 +30,32 @@ def xml_text(text: str) -> str:
     return _NOT_XML.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100 else f"\\u{ord(m.group(0)):04x}", text)
 
 
-def body(f: Finding) -> str:
+def body(f: Finding, group: Group | None = None) -> str:
     """What a reader of the test report needs: the text report's view of one finding."""
-    lines = [f"{f.severity.value} {f.rule} {one_line(f.title)}",
-             f"plan: {one_line(f.plan)}",
-             f"action: {action_words(f.actions)}" + (f" [{one_line(f.action_reason)}]" if f.action_reason else "")]
-    file, line = finding_file(f)
-    if file is not None:
-        lines.append(f"where: {one_line(file)}:{line}")
-    for v in f.values:
-        lines.append(f"change: {one_line(v.path)}: {one_line(v.before or '')} -> {one_line(v.after or '')}")
-    if f.chain:
-        lines.append("why:")
-        for i, link in enumerate(f.chain):
-            where = f"  [{one_line(link.location.file)}:{link.location.line}]" if link.location else ""
-            expr = f"  {one_line(link.expression)}" if link.expression else ""
-            lines.append(f"  {'   ' if i == 0 else '<- '}{one_line(link.label())}{where}{expr}")
-            lines.extend(f"       {one_line(d)}" for d in link.details)
-    for para in plain_message(f).split("\n"):
-        lines.append("| " + clean(para))
-    for i, fix in enumerate(f.fixes, 1):
-        lines.append(f"fix {i}: {one_line(fix.title)}" + (f": {one_line(fix.detail)}" if fix.detail else ""))
-        if fix.snippet:
-            lines.extend(f"    | {clean(s)}" for s in fix.snippet.split("\n"))
-    return "\n".join(lines)
+    lines = [heading(f)]
+    if group is not None and group.size > 1:
+        lines.append(f"  {group_reference(group)}")
+    lines += finding_body(f)
+    return "\n".join(line.removeprefix("  ") for line in lines)
 
 
-def _case(suite: ET.Element, f: Finding, failing: bool) -> tuple[bool, bool]:
+def _case(suite: ET.Element, f: Finding, failing: bool, group: Group | None = None) -> tuple[bool, bool]:
     name = rule_name(f.rule)
-    attrs = {"classname": f"replace-guard.{f.rule}" + (f".{name}" if name else ""), "name": f.address, "time": "0"}
+    attrs = {"classname": f"replace-guard.{field(f.rule)}" + (f".{name}" if name else ""), "name": field(f.address),
+             "time": "0"}
     file, line = finding_file(f)
     if file is not None:
-        attrs["file"] = file
+        attrs["file"] = field(file)
         attrs["line"] = str(line)
     case = ET.SubElement(suite, "testcase", {k: xml_text(v) for k, v in attrs.items()})
-    text = xml_text(body(f))
+    text = xml_text(body(f, group))
     if f.allowed_by:
-        ET.SubElement(case, "skipped", {"message": xml_text(f"allowed: {f.allowed_by}")})
+        ET.SubElement(case, "skipped", {"message": xml_text(f"allowed: {field(f.allowed_by)}")})
         ET.SubElement(case, "system-out").text = text
         return False, True
     if failing:
-        failure = ET.SubElement(case, "failure", {"message": xml_text(f.message or f.title), "type": f.rule})
+        failure = ET.SubElement(case, "failure", {"message": xml_text(field(f.message or f.title)),
+                                                  "type": field(f.rule)})
         failure.text = text
         return True, False
     ET.SubElement(case, "system-out").text = text
@@ -80,17 +71,17 @@ def build(report: Report) -> ET.Element:
     root = ET.Element("testsuites", {"name": "replace-guard"})
     totals = {"tests": 0, "failures": 0, "skipped": 0}
     for label in labels:
-        suite = ET.SubElement(root, "testsuite", {"name": xml_text(f"replace-guard {label}")})
+        suite = ET.SubElement(root, "testsuite", {"name": xml_text(f"replace-guard {field(label)}")})
         counts = {"tests": 0, "failures": 0, "skipped": 0}
         kept = [f for f in report.findings if f.plan == label]
         for f in kept + [f for f in report.suppressed if f.plan == label]:
-            failed, skipped = _case(suite, f, f.severity.rank >= level)
+            failed, skipped = _case(suite, f, f.severity.rank >= level, report.group_of.get(id(f)))
             counts["tests"] += 1
             counts["failures"] += failed
             counts["skipped"] += skipped
         if not kept:
             ET.SubElement(suite, "testcase", {"classname": "replace-guard", "time": "0",
-                                              "name": xml_text(f"{label}: no resource destroyed or replaced unasked")})
+                                              "name": xml_text(f"{field(label)}: no resource destroyed or replaced unasked")})
             counts["tests"] += 1
         suite.attrib.update({"tests": str(counts["tests"]), "failures": str(counts["failures"]),
                              "errors": "0", "skipped": str(counts["skipped"]), "time": "0"})
@@ -108,14 +99,7 @@ def _log_safe(xml: str) -> str:
     that starts with `::` gets its first colon as `&#58;`, and `##[` becomes `#&#35;[`: the
     same text for an XML reader.
     """
-    xml = xml.replace("##[", "#&#35;[")
-    out = []
-    for line in xml.split("\n"):
-        stripped = line.lstrip()
-        if stripped.startswith("::"):
-            line = line[: len(line) - len(stripped)] + "&#58;" + stripped[1:]
-        out.append(line)
-    return "\n".join(out)
+    return defuse_log(xml, hash_sub="#&#35;[", colon_sub="&#58;")
 
 
 class JunitFormat(Formatter):

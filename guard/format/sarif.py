@@ -6,7 +6,13 @@
   file, line 1 (code scanning drops results that have no location);
 - `partialFingerprints` carries the finding's fingerprint (rule, address, forcing paths; not
   lines or values), so code scanning keeps one alert per problem across runs;
-- findings allowed by the config are reported as suppressed, not left out.
+- findings allowed by the config are reported as suppressed, not left out;
+- one result per finding (code scanning shows each on its line); findings that share one root
+  cause say so in their message and carry the group in `properties.group` (`id`, `rule`,
+  `cause`, `root`, `size`), the same id as the JSON report's `groups`.
+
+Message texts and notes are plan text made safe by the sanitiser (`safe`); `properties` keep
+addresses and paths exactly as the plan has them (JSON-escaped), for tools to match on.
 """
 
 from __future__ import annotations
@@ -16,11 +22,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from .. import __version__
-from ..analyze import Report
 from ..findings import Finding, action_words
+from ..report import Group, Report
 from .base import Formatter, RenderOptions
-from .common import plain_message, plan_file, repo_path
-from .text import clean
+from .common import plan_file, repo_path
+from .plain import chain_inline, group_reference, message_lines
+from .safe import defuse_json, field
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 SRCROOT = "%SRCROOT%"
@@ -80,32 +87,34 @@ def message_text(text: str) -> str:
     return text
 
 
-def result_text(f: Finding) -> str:
-    lines = [plain_message(f)]
+def result_text(f: Finding, group: Group | None = None) -> str:
+    lines = message_lines(f)
+    if group is not None and group.size > 1:
+        lines.append(group_reference(group))
     if f.chain:
-        lines.append("Why: " + " <- ".join(link.label() for link in f.chain))
+        lines.append("Why: " + chain_inline(f.chain))
     for i, fix in enumerate(f.fixes, 1):
-        lines.append(f"Fix {i}: {fix.title}" + (f": {fix.detail}" if fix.detail else ""))
-    return message_text(clean("\n".join(lines)))
+        lines.append(f"Fix {i}: {field(fix.title)}" + (f": {field(fix.detail)}" if fix.detail else ""))
+    return message_text("\n".join(lines))
 
 
 def physical_location(file: str, line: int) -> dict:
     return {"artifactLocation": artifact_location(file), "region": {"startLine": max(1, line)}}
 
 
-def result(f: Finding, rule_index: dict[str, int]) -> dict:
+def result(f: Finding, rule_index: dict[str, int], group: Group | None = None) -> dict:
     location: dict = {}
     if f.location is not None:
         location["physicalLocation"] = physical_location(repo_path(f.location.file), f.location.line)
-    elif plan_file(f) is not None:
-        location["physicalLocation"] = physical_location(plan_file(f), 1)
+    elif (plan := plan_file(f)) is not None:
+        location["physicalLocation"] = physical_location(plan, 1)
     location["logicalLocations"] = [{"fullyQualifiedName": f.address, "kind": "resource"}]
     out: dict = {"ruleId": f.rule}
     if f.rule in rule_index:
         out["ruleIndex"] = rule_index[f.rule]
     out.update({
         "level": LEVEL[f.severity.value],
-        "message": {"text": result_text(f)},
+        "message": {"text": result_text(f, group)},
         "locations": [location],
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
     })
@@ -114,11 +123,11 @@ def result(f: Finding, rule_index: dict[str, int]) -> dict:
         if link.location is not None:
             related.append({"id": i + 1,
                             "physicalLocation": physical_location(repo_path(link.location.file), link.location.line),
-                            "message": {"text": message_text(clean(link.label()))}})
+                            "message": {"text": message_text(field(link.label()))}})
     if related:
         out["relatedLocations"] = related
     if f.allowed_by:
-        out["suppressions"] = [{"kind": "external", "status": "accepted", "justification": f.allowed_by}]
+        out["suppressions"] = [{"kind": "external", "status": "accepted", "justification": field(f.allowed_by)}]
     out["properties"] = {
         "address": f.address,
         "actions": list(f.actions),
@@ -126,6 +135,9 @@ def result(f: Finding, rule_index: dict[str, int]) -> dict:
         "replace_paths": f.replace_paths,
         "plan": f.plan,
     }
+    if group is not None and group.shared:
+        out["properties"]["group"] = {"id": group.id, "rule": group.rule, "cause": group.cause,
+                                      "root": group.root, "size": group.size}
     return out
 
 
@@ -134,9 +146,9 @@ def build(report: Report) -> dict:
 
     rules = [rule_descriptor(rule) for rule in ALL_RULES]
     rule_index = {rule.id: i for i, rule in enumerate(ALL_RULES)}
-    results = [result(f, rule_index) for f in report.findings]
+    results = [result(f, rule_index, report.group_of.get(id(f))) for f in report.findings]
     results += [result(f, rule_index) for f in report.suppressed]
-    notifications = [{"message": {"text": note}, "level": "note"} for note in report.notes]
+    notifications = [{"message": {"text": message_text(field(note))}, "level": "note"} for note in report.notes]
     invocation: dict = {"executionSuccessful": True}
     if notifications:
         invocation["toolConfigurationNotifications"] = notifications
@@ -156,7 +168,4 @@ class SarifFormat(Formatter):
     name = "sarif"
 
     def render(self, report: Report, options: RenderOptions) -> str:
-        text = json.dumps(build(report), indent=2, ensure_ascii=False)
-        # `##[` only occurs inside strings; as `#\u0023[` it reads back the same and cannot
-        # be taken for a runner command if the report is printed to a CI log.
-        return text.replace("##[", "#\\u0023[") + "\n"
+        return defuse_json(json.dumps(build(report), indent=2, ensure_ascii=False)) + "\n"
