@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import AllowEntry, Config
+from .config import AllowEntry, Config, apply_allows
 from .context import Context, is_replace
 from .findings import FAIL_LEVELS, Finding, Severity
 from .graph import Graph
@@ -71,6 +71,19 @@ def source_root(explicit: Path | None, loaded: LoadedPlan) -> Path | None:
     return None
 
 
+def config_root(explicit: Path | None, plan_folders: list[Path | None]) -> Path:
+    """Where the config file search starts (it then goes up to the repository root): the folder the
+    .tf sources are read from (-C DIR, else the current folder when it holds .tf files, else the
+    plans' folder when they share one that does), else the current folder."""
+    if explicit is not None:
+        return explicit
+    cwd = Path.cwd()
+    if has_tf_files(cwd):
+        return cwd
+    folders = {f for f in plan_folders if f is not None and has_tf_files(f)}
+    return folders.pop() if len(folders) == 1 else cwd
+
+
 def summarize(loaded: LoadedPlan, root: Path | None) -> PlanSummary:
     plan = loaded.plan
     s = PlanSummary(label=loaded.label, terraform_version=plan.terraform_version,
@@ -118,20 +131,9 @@ def analyze(plans: list[LoadedPlan], config: Config, source_dir: Path | None = N
                 findings.append(finding)
         notes.extend(sources.errors)
 
-    allows = list(config.allow) + list(extra_allows or [])
-    expired = [a for a in allows if a.expired(today)]
-    active = [a for a in allows if not a.expired(today)]
-    kept, suppressed = [], []
-    for finding in findings:
-        entry = next((a for a in active if a.matches(finding)), None)
-        if entry is None:
-            kept.append(finding)
-        else:
-            finding.allowed_by = f"{entry.source}: {entry.reason}"
-            suppressed.append(finding)
-    for entry in expired:
-        notes.append(f"{entry.source}: allow entry for {entry.address}"
-                     f"{' (' + entry.rule + ')' if entry.rule else ''} expired on {entry.expires}; it no longer applies")
+    allowed = apply_allows(findings, list(config.allow) + list(extra_allows or []), today)
+    kept, suppressed, expired = allowed.kept, allowed.suppressed, allowed.expired
+    notes.extend(allowed.notes)
     kept.sort(key=Finding.sort_key)
     suppressed.sort(key=Finding.sort_key)
     return Report(findings=kept, plans=summaries, fail_on=fail_on, suppressed=suppressed,
