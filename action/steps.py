@@ -29,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 from pathlib import Path
 
 MARKER_PREFIX = "<!-- replace-guard-report: "
@@ -114,7 +115,12 @@ class GitHub:
         self.repo = repo
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([self.gh, *args], capture_output=True, text=True, timeout=120, check=False)
+        env = dict(os.environ)
+        # On GitHub Enterprise Server, gh must be told the host (it defaults to github.com).
+        host = urllib.parse.urlsplit(env.get("GITHUB_SERVER_URL", "")).hostname
+        if host and host != "github.com" and not env.get("GH_HOST"):
+            env["GH_HOST"] = host
+        return subprocess.run([self.gh, *args], capture_output=True, text=True, timeout=120, check=False, env=env)
 
     def whoami(self, token_is_default: bool) -> str | None:
         """The login this token comments as: GraphQL `viewer` (works for the GITHUB_TOKEN, app

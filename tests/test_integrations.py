@@ -301,7 +301,7 @@ if "--method" in args:
     i = args.index("--method")
     body = next(a for a in args if a.startswith("body=@"))[len("body=@"):]
     with open(os.environ["GH_WRITES"], "a", encoding="utf-8") as out:
-        out.write(json.dumps({{"method": args[i + 1], "path": args[i + 2],
+        out.write(json.dumps({{"method": args[i + 1], "path": args[i + 2], "host": os.environ.get("GH_HOST"),
                               "body": open(body, encoding="utf-8").read()}}) + "\\n")
     sys.exit(1 if state.get("fail_writes") else 0)
 sys.exit("unexpected gh call")
@@ -504,6 +504,15 @@ def test_action_comment_does_nothing_outside_a_pull_request(comment_env, runner_
     proc, writes = comment_env({"viewer": BOT}, GITHUB_EVENT_PATH=str(event))
     assert proc.returncode == 0 and "not a pull-request event" in proc.stdout
     assert not (tmp / "gh.log").exists() and writes == []
+
+
+@pytest.mark.skipif(BASH is None, reason="bash is not installed")
+def test_comment_on_github_enterprise_server_goes_to_its_host(comment_env):
+    proc, writes = comment_env({"viewer": BOT}, GITHUB_SERVER_URL="https://ghe.example.com")
+    assert proc.returncode == 0, proc.stderr
+    assert writes[0]["host"] == "ghe.example.com"
+    _, writes = comment_env({"viewer": BOT}, GITHUB_SERVER_URL="https://github.com")
+    assert writes[-1]["host"] is None
 
 
 @pytest.mark.skipif(BASH is None, reason="bash is not installed")
