@@ -80,7 +80,8 @@ def _check_output_paths(targets: list[tuple[str, str]], plans: tuple[str, ...] |
         inputs.append((Path(config_file), "the config file this run reads"))
     seen: dict[str, str] = {}
     for fmt, path in targets:
-        fix = f"write the report elsewhere, e.g. --output {fmt}=replace-guard.{fmt}"
+        ext = {"markdown": "md", "junit": "xml", "text": "txt", "github": "txt", "gitlab": "json"}.get(fmt, fmt)
+        fix = f"write the report elsewhere, e.g. --output {fmt}=replace-guard.{ext}"
         if path == "-":
             key = "-"
         else:
@@ -95,10 +96,10 @@ def _check_output_paths(targets: list[tuple[str, str]], plans: tuple[str, ...] |
                 raise InputError(path, f"--output {fmt}={path} names a folder", fix)
             key = str(target.resolve())
         if key in seen:
-            raise InputError(path, f"two reports would go to the same place (--output {seen[key]}={path} and "
+            raise InputError(path, f"two reports would go to the same place (--output {seen[key]} and "
                                    f"--output {fmt}={path})", "give each --output its own path; `-` (standard "
                                                                "output) can take one")
-        seen[key] = fmt
+        seen[key] = f"{fmt}={path}"
 
 
 def _run(plans, directory, config_file, fail_on, allow, terraform, outputs: list[tuple[str, str]] | None = None):
