@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from .analysis import Analysis
-from .config import AllowEntry, Config
+from .config import AllowEntry, Config, apply_allows
 from .findings import Finding, Severity
 from .load import LoadedPlan
 from .plan_index import is_replace
@@ -34,6 +34,19 @@ def source_root(explicit: Path | None, loaded: LoadedPlan) -> Path | None:
     if has_tf_files(loaded.folder):
         return loaded.folder
     return None
+
+
+def config_root(explicit: Path | None, plan_folders: list[Path | None]) -> Path:
+    """Where the config file search starts (it then goes up to the repository root): the folder the
+    .tf sources are read from (-C DIR, else the current folder when it holds .tf files, else the
+    plans' folder when they share one that does), else the current folder."""
+    if explicit is not None:
+        return explicit
+    cwd = Path.cwd()
+    if has_tf_files(cwd):
+        return cwd
+    folders = {f for f in plan_folders if f is not None and has_tf_files(f)}
+    return folders.pop() if len(folders) == 1 else cwd
 
 
 def summarize(loaded: LoadedPlan, root: Path | None) -> PlanSummary:
@@ -84,20 +97,9 @@ def analyze(plans: list[LoadedPlan], config: Config, source_dir: Path | None = N
         if an.engine.cut:
             notes.append(f"{loaded.label}: some values have more than {64} sources; the chains list the first 64")
 
-    allows = list(config.allow) + list(extra_allows or [])
-    expired = [a for a in allows if a.expired(today)]
-    active = [a for a in allows if not a.expired(today)]
-    kept, suppressed = [], []
-    for finding in findings:
-        entry = next((a for a in active if a.matches(finding)), None)
-        if entry is None:
-            kept.append(finding)
-        else:
-            finding.allowed_by = f"{entry.source}: {entry.reason}"
-            suppressed.append(finding)
-    for entry in expired:
-        notes.append(f"{entry.source}: allow entry for {entry.address}"
-                     f"{' (' + entry.rule + ')' if entry.rule else ''} expired on {entry.expires}; it no longer applies")
+    allowed = apply_allows(findings, list(config.allow) + list(extra_allows or []), today)
+    kept, suppressed, expired = allowed.kept, allowed.suppressed, allowed.expired
+    notes.extend(allowed.notes)
     kept.sort(key=Finding.sort_key)
     suppressed.sort(key=Finding.sort_key)
     return Report(findings=kept, plans=summaries, fail_on=fail_on, suppressed=suppressed,

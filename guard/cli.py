@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 
@@ -25,12 +26,16 @@ def _fail(err: InputError) -> None:
     sys.exit(2)
 
 
-def _use_color(no_color: bool) -> bool:
+def _use_color(no_color: bool, stream: TextIO | None = None) -> bool:
+    """--no-color and NO_COLOR win; then FORCE_COLOR (any value but empty, 0 or false); then a terminal."""
     if no_color or os.environ.get("NO_COLOR"):
         return False
-    if os.environ.get("FORCE_COLOR"):
+    if os.environ.get("FORCE_COLOR", "").strip().lower() not in ("", "0", "false"):
         return True
-    return sys.stdout.isatty()
+    try:
+        return (stream or sys.stdout).isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,18 +55,69 @@ def _parse_outputs(values: tuple[str, ...]) -> list[tuple[str, str]]:
     return out
 
 
-def _run(plans, directory, config_file, fail_on, allow, terraform):
-    from .analyze import analyze
+# Files a report must never overwrite: Terraform's own (besides the plans and the config of the run).
+TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json", ".tfvars", ".tfvars.json", ".tfstate",
+                      ".tfstate.backup", ".terraform.lock.hcl")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
+
+
+def _check_output_paths(targets: list[tuple[str, str]], plans: tuple[str, ...] | list[str],
+                        config_file: str | None) -> None:
+    """Refuse, before anything is written, an --output that would overwrite an input of the run (a
+    plan, the config file), a Terraform file, a config file, or another --output's report."""
+    from .config import CONFIG_NAMES
+
+    inputs = [(Path(p), "a plan this run reads") for p in plans if p != "-"]
+    if config_file:
+        inputs.append((Path(config_file), "the config file this run reads"))
+    seen: dict[str, str] = {}
+    for fmt, path in targets:
+        ext = {"markdown": "md", "junit": "xml", "text": "txt", "github": "txt", "gitlab": "json"}.get(fmt, fmt)
+        fix = f"write the report elsewhere, e.g. --output {fmt}=replace-guard.{ext}"
+        if path == "-":
+            key = "-"
+        else:
+            target = Path(path)
+            name = target.name.lower()
+            if name.endswith(TERRAFORM_SUFFIXES) or name in CONFIG_NAMES:
+                raise InputError(path, f"--output {fmt}={path} would overwrite a Terraform or config file", fix)
+            for source, what in inputs:
+                if _same_file(target, source):
+                    raise InputError(path, f"--output {fmt}={path} would overwrite {what}", fix)
+            if target.is_dir():
+                raise InputError(path, f"--output {fmt}={path} names a folder", fix)
+            key = str(target.resolve())
+        if key in seen:
+            raise InputError(path, f"two reports would go to the same place (--output {seen[key]} and "
+                                   f"--output {fmt}={path})", "give each --output its own path; `-` (standard "
+                                                               "output) can take one")
+        seen[key] = f"{fmt}={path}"
+
+
+def _run(plans, directory, config_file, fail_on, allow, terraform, outputs: list[tuple[str, str]] | None = None):
+    from .analyze import analyze, config_root
     from .config import load_config, parse_allow_option
     from .load import load_plan
 
     if directory is not None and not Path(directory).is_dir():
         raise InputError(str(directory), "is not a directory", "-C takes the root module's folder")
     workdir = Path(directory) if directory else None
-    config = load_config(config_file, workdir or Path.cwd())
+    # The config is looked for where the .tf sources are read from (and up to the repository root).
+    folders = [None if p == "-" else Path(p).resolve().parent for p in plans]
+    config = load_config(config_file, config_root(workdir, folders))
+    allows = [parse_allow_option(a) for a in allow]
+    _check_output_paths(outputs or [], plans, config.file)
     loaded = [load_plan(p, workdir, terraform) for p in plans]
     level = fail_on or config.fail_on or "error"
-    return analyze(loaded, config, workdir, level, [parse_allow_option(a) for a in allow])
+    return analyze(loaded, config, workdir, level, allows)
 
 
 @cli.command()
@@ -71,33 +127,50 @@ def _run(plans, directory, config_file, fail_on, allow, terraform):
                    "or the plan's, when it holds .tf files).")
 @click.option("--format", "fmt", default="text", show_default=True, type=click.Choice(_formats()),
               help="Report format on standard output.")
-@click.option("--output", "outputs", multiple=True, metavar="FORMAT=PATH", help="Also write a report to a file (repeatable).")
+@click.option("--output", "outputs", multiple=True, metavar="FORMAT=PATH",
+              help="Also write a report to a file (repeatable); PATH - is standard output, and the --format "
+                   "report then goes to standard error.")
 @click.option("--fail-on", type=FAIL_ON, default=None, help="Exit 1 on findings at or above this level [default: error].")
-@click.option("--config", "config_file", default=None, help="Config file (default: .replace-guard.toml or pyproject.toml).")
-@click.option("--allow", multiple=True, metavar="ADDRESS[:RULE]", help="Allow findings for an address glob (repeatable).")
-@click.option("--no-color", is_flag=True, help="No colour, even on a terminal.")
+@click.option("--config", "config_file", default=None,
+              help="Config file (default: the nearest .replace-guard.toml or pyproject.toml [tool.replace-guard] "
+                   "from the root module folder up to the repository root).")
+@click.option("--allow", multiple=True, metavar="ADDRESS[:RULE]",
+              help="Allow findings for a Terraform address pattern (repeatable); see the README's Config section.")
+@click.option("--no-color", is_flag=True, help="No colour, even on a terminal or with FORCE_COLOR (NO_COLOR does the same).")
 @click.option("--compact", is_flag=True, help="Text: one line per finding (path:line: severity - RULE address: title).")
 @click.option("--terraform", default=None, help="terraform binary for binary plan files.")
 def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color, compact, terraform):
-    """Check PLAN files (terraform show -json output, '-' for stdin, or binary plans)."""
+    """Check PLAN files (terraform show -json output, '-' for stdin, or binary plans).
+
+    `--output FORMAT=-` sends that report to standard output; the --format report then goes to
+    standard error, so that standard output holds one document.
+    """
     from .format import RenderOptions, get_formatter
 
     try:
         if compact and fmt != "text":
             raise InputError("--compact", f"has no {fmt} form", "use it with --format text (the default)")
         targets = _parse_outputs(outputs)
-        report = _run(plans, directory, config_file, fail_on, allow, terraform)
+        report = _run(plans, directory, config_file, fail_on, allow, terraform, outputs=targets)
+        to_stdout: str | None = None
         for out_fmt, path in targets:
             text = get_formatter(out_fmt).render(report, RenderOptions(color=False))
+            if path == "-":
+                to_stdout = text
+                continue
             try:
                 Path(path).write_text(text, encoding="utf-8")
             except OSError as exc:
                 raise InputError(path, f"cannot write the {out_fmt} report ({exc.strerror})", "check the path") from None
-        text = get_formatter(fmt).render(report, RenderOptions(color=fmt == "text" and _use_color(no_color),
-                                                               compact=compact))
+        stream = sys.stderr if to_stdout is not None else sys.stdout
+        color = fmt == "text" and _use_color(no_color, stream)
+        text = get_formatter(fmt).render(report, RenderOptions(color=color, compact=compact))
     except InputError as err:
         _fail(err)
-    click.echo(text, nl=False)
+    if to_stdout is not None:
+        click.echo(to_stdout, nl=False)
+    # color=True keeps the escapes that click would strip off a pipe (FORCE_COLOR).
+    click.echo(text, nl=False, err=to_stdout is not None, color=color)
     sys.exit(report.exit_code)
 
 
@@ -118,10 +191,11 @@ def explain(plan, address, directory, terraform, config_file, no_color):
         if directory is not None and not Path(directory).is_dir():
             raise InputError(str(directory), "is not a directory", "-C takes the root module's folder")
         config = load_config(config_file, Path(directory) if directory else Path.cwd())
-        text, found = explain_address(plan, address, directory, terraform, _use_color(no_color), config)
+        color = _use_color(no_color)
+        text, found = explain_address(plan, address, directory, terraform, color, config)
     except InputError as err:
         _fail(err)
-    click.echo(text, nl=False)
+    click.echo(text, nl=False, color=color)
     sys.exit(0 if found else 2)
 
 
