@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config_graph import module_label, strip_keys
 from .engine import Cause, Hop
-from .findings import Edit, Fix
+from .findings import Edit, Fix, Location
 from .hcl import scan_expression
 from .model import ResourceChange
 from .values import get_path, hcl_literal, is_hashed, is_marked, path_text, top_attr
@@ -40,14 +40,28 @@ class Fixer:
         self.an = an
 
     # -- pin ------------------------------------------------------------------------------------
-    def pin(self, rc: ResourceChange, cause: Cause, affected: set[str], what: str = "value",
-            title: str | None = None) -> PinResult:
+    def pin(self, rc: ResourceChange, cause: Cause, what: str = "value", title: str | None = None) -> PinResult:
+        """The pin for a drift finding: at the hop nearest the data source that can hold it; for a
+        change that comes through another resource (a trigger, an upstream replacement), the pin of
+        that resource's own change."""
+        if cause.through:
+            inner = cause
+            while inner.inner is not None:
+                inner = inner.inner
+            up = inner.change
+            found = self._pin(up, inner, self.an.drift_changed | {up.full_address}, what,
+                              title or f"Pin the {what} that reaches it through {cause.through[0]}")
+            if found.fix is not None:
+                found.fix.detail = (f"{rc.full_address} changes only because {cause.through[0]} does; "
+                                    + found.fix.detail)
+            return found
+        return self._pin(rc, cause, self.an.drift_changed, what, title)
+
+    def _pin(self, rc: ResourceChange, cause: Cause, affected: set[str], what: str, title: str | None) -> PinResult:
         an = self.an
         path = cause.path
         if not path:
             return PinResult(None, "the plan names no attribute to pin")
-        if cause.through:
-            return PinResult(None, f"the value reaches it through {cause.through[0]}: stop that change first")
         if is_marked(an.index.part(rc, "before_sensitive"), path):
             return PinResult(None, "the plan marks the value sensitive: it is never written into the code")
         old = get_path(an.index.part(rc, "before"), path)
@@ -64,6 +78,7 @@ class Fixer:
                                    "pin is not known")
         hops = cause.chain
         reasons: list[str] = []
+        keyed: PinResult | None = None
         for i in range(len(hops) - 2, -1, -1):
             hop, nxt = hops[i], hops[i + 1]
             if hop.kind not in PINNABLE or hop.site is None:
@@ -82,10 +97,6 @@ class Fixer:
                 reasons.append(f"`{hop.expression or hop.ref}` also serves resources this plan does not replace "
                                "for this cause")
                 continue
-            olds = {repr(get_path(an.index.part(c, "before"), path)) for c in self._changes(served)}
-            if len(olds) > 1:
-                reasons.append(f"`{hop.expression or hop.ref}` serves instances that run different values today")
-                continue
             found = self._reference(hop, nxt)
             if found is None:
                 reasons.append(f"the reference to {nxt.ref} was not found in `{hop.expression}`")
@@ -95,6 +106,12 @@ class Fixer:
                 reasons.append("run with -C DIR (the root module's folder) to locate the line")
                 break
             attribute = self._attribute(hop)
+            olds = {repr(get_path(an.index.part(c, "before"), path)) for c in self._changes(served)}
+            if len(olds) > 1:
+                reasons.append(f"`{hop.expression or hop.ref}` serves instances that run different values today")
+                if keyed is None:
+                    keyed = self._keyed(hop, found, served, path, loc, attribute, what)
+                continue
             new_expr = (hop.expression or "").replace(found, literal, 1) if hop.expression else literal
             return PinResult(Fix(
                 title=title or f"Pin the {what} it runs today",
@@ -103,7 +120,49 @@ class Fixer:
                 location=loc, snippet=_assignment(attribute, new_expr), strategy="pin",
                 edit=Edit(file=loc.file, line=loc.line, action="replace_reference", attribute=attribute,
                           find=found, text=literal)))
-        return PinResult(None, reasons[0] if reasons else "no line of the chain can hold the pin")
+        reason = reasons[0] if reasons else "no line of the chain can hold the pin"
+        if keyed is not None and keyed.fix is not None:
+            keyed.reason = reason
+            return keyed
+        return PinResult(None, reason)
+
+    def _keyed(self, hop: Hop, found: str, served: set[str], path: tuple, loc: Location, attribute: str | None,
+               what: str) -> PinResult | None:
+        """For a line shared by for_each/count instances that run different values today: a pin per
+        key, `lookup({key = value, ...}, each.key, <the reference>)`, so keys added later still follow
+        the data source. Only for one resource's instances in one module instance."""
+        if hop.site is None or hop.site[0] != "resource":
+            return None
+        pairs: dict[str, str] = {}
+        modules: set[str] = set()
+        counted = False
+        for rc in self._changes(served):
+            addr = self.an.index.address(rc.full_address)
+            if addr is None or addr.key is None:
+                return None
+            modules.add(addr.module_address)
+            counted = isinstance(addr.key, int)
+            if is_marked(self.an.index.part(rc, "before_sensitive"), path):
+                return None
+            old = get_path(self.an.index.part(rc, "before"), path)
+            literal = hcl_literal(old)
+            if old is None or literal is None or is_hashed(rc.type, path, old):
+                return None
+            pairs[str(addr.key)] = literal
+        if len(modules) != 1 or not pairs:
+            return None
+        key_expr = "tostring(count.index)" if counted else "each.key"
+        table = "{ " + ", ".join(f"{hcl_literal(k)} = {v}" for k, v in sorted(pairs.items())) + " }"
+        text = f"lookup({table}, {key_expr}, {found})"
+        new_expr = (hop.expression or "").replace(found, text, 1)
+        return PinResult(Fix(
+            title=f"Pin the {what} each instance runs today",
+            detail=f"At {loc.file}:{loc.line}, look the {what} up by instance key: each instance keeps the {what} it "
+                   "runs today, and keys added later still follow the data source (`replace-guard fix --strategy "
+                   "pin` writes this).",
+            location=loc, snippet=_assignment(attribute, new_expr), strategy="pin-keys",
+            edit=Edit(file=loc.file, line=loc.line, action="replace_reference", attribute=attribute, find=found,
+                      text=text)))
 
     def _identity(self, rc: ResourceChange, cause: Cause) -> bool:
         """Whether the data source's value reaches the attribute unchanged (so the value the
