@@ -92,8 +92,8 @@ def test_replace_triggered_by_is_followed_into_the_trigger(real_plans):
     assert finding["chain"][0]["location"]["line"] == line_of(main_tf, r"replace_triggered_by")
     # The pin goes where the image reaches the trigger: terraform_data.image's input, with its value today.
     fix = pin(finding)
-    assert fix is not None and fix["edit"]["line"] == line_of(main_tf, r"^\s*input\s*=")
-    assert fix["edit"]["text"] == json.dumps(before(built, "terraform_data.image", "input"))
+    assert fix is not None and fix["edits"][0]["line"] == line_of(main_tf, r"^\s*input\s*=")
+    assert fix["edits"][0]["text"] == json.dumps(before(built, "terraform_data.image", "input"))
 
 
 def test_for_each_value_reaches_the_data_source_and_the_pin_edits_only_that_key(real_plans):
@@ -102,9 +102,9 @@ def test_for_each_value_reaches_the_data_source_and_the_pin_edits_only_that_key(
     assert refs(finding) == ["aws_instance.by_value.ami", 'each.value ("web")', 'for_each["web"]', "data.aws_ami.base"]
     fix = pin(finding)
     assert fix["strategy"] == "pin"
-    assert fix["edit"]["attribute"] == "web" and fix["edit"]["find"] == "data.aws_ami.base.id"
-    assert fix["edit"]["line"] == line_of(built.dir / "main.tf", r"for_each\s*=\s*\{\s*web")
-    assert fix["edit"]["text"] == json.dumps(before(built, 'aws_instance.by_value["web"]', "ami"))
+    assert fix["edits"][0]["attribute"] == "web" and fix["edits"][0]["find"] == "data.aws_ami.base.id"
+    assert fix["edits"][0]["line"] == line_of(built.dir / "main.tf", r"for_each\s*=\s*\{\s*web")
+    assert fix["edits"][0]["text"] == json.dumps(before(built, 'aws_instance.by_value["web"]', "ami"))
 
 
 def test_keyed_data_source_facts_come_from_the_instance_it_reads(real_plans):
@@ -122,9 +122,9 @@ def test_keyed_data_source_facts_come_from_the_instance_it_reads(real_plans):
     # (lookup by each.key) keeps each instance's own image, and auto mode would ignore instead.
     fix = pin(found['aws_instance.by_role["web"]'])
     assert fix["strategy"] == "pin-keys"
-    assert before(built, 'aws_instance.by_role["web"]', "ami") in fix["edit"]["text"]
-    assert before(built, 'aws_instance.by_role["api"]', "ami") in fix["edit"]["text"]
-    assert "each.key, data.aws_ami.role[each.key].id)" in fix["edit"]["text"]
+    assert before(built, 'aws_instance.by_role["web"]', "ami") in fix["edits"][0]["text"]
+    assert before(built, 'aws_instance.by_role["api"]', "ami") in fix["edits"][0]["text"]
+    assert "each.key, data.aws_ami.role[each.key].id)" in fix["edits"][0]["text"]
 
 
 def test_module_output_pin_goes_at_the_callers_line_not_in_the_module(real_plans):
@@ -133,9 +133,9 @@ def test_module_output_pin_goes_at_the_callers_line_not_in_the_module(real_plans
     assert refs(finding) == ["aws_instance.from_output.ami", "module.images.app_ami", "data.aws_ami.app"]
     assert finding["facts"]["data_source"] == "module.images.data.aws_ami.app"
     fix = pin(finding)
-    assert fix["edit"]["file"] == "main.tf"
-    assert fix["edit"]["line"] == line_of(built.dir / "main.tf", r"ami\s*=\s*module\.images\.app_ami")
-    assert fix["edit"]["find"] == "module.images.app_ami"
+    assert fix["edits"][0]["file"] == "main.tf"
+    assert fix["edits"][0]["line"] == line_of(built.dir / "main.tf", r"ami\s*=\s*module\.images\.app_ami")
+    assert fix["edits"][0]["find"] == "module.images.app_ami"
     assert "modules/img" not in json.dumps(finding["fixes"])  # nothing written into the module
 
 

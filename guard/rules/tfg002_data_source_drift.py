@@ -185,9 +185,15 @@ class DataSourceDrift(Rule):
             if ignored.fix is not None:
                 fixes.append(ignored.fix)
             else:
-                fixes.append(Fix(title=f"Keep the resource when `{top}` changes", detail=ignored.reason + "."))
+                calls = fixer.call_site(rc, cause, top)
+                fixes.extend(calls)
+                fixes.append(Fix(title=f"Keep the resource when `{top}` changes",
+                                 detail=ignored.reason + (". Use the call-site fixes above." if calls else
+                                                          ", and the module offers no switch for it.")))
         advice = advice_for(rc.type, list(path))
         if advice is not None:
+            addr = an.address(rc)
+            owned = addr is not None and an.graph.owned(addr.module_names)
             fixes.append(Fix(title=f"About `{rc.type}.{advice.attr}`", detail=f"{advice.why} {advice.fix}",
-                             snippet=advice.snippet))
+                             snippet=advice.snippet if owned else None))
         return fixes
