@@ -157,3 +157,43 @@ def main() -> None:
         click.echo(f"replace-guard: error: internal error ({type(exc).__name__}: {exc}); "
                    "please report it with the command you ran", err=True)
         sys.exit(2)
+
+
+# ---------------------------------------------------------------------------
+# replace-guard serve: the HCP Terraform run task server (extra: server)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 in a container).")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Checks that run at the same time; more requests wait their turn.")
+def serve(host: str, port: int, concurrency: int) -> None:
+    """HCP Terraform run task server: POST /run-task, GET /healthz.
+
+    The HMAC key (the one set on the run task in HCP Terraform) comes from the environment
+    variable REPLACE_GUARD_HMAC_KEY; without it requests are not authenticated.
+    """
+    try:
+        import httpx  # noqa: F401
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        _fail(InputError("replace-guard serve", "needs the web server packages of the `server` extra",
+                         "pip install 'replace-guard[server]'"))
+    import socket
+
+    from .server.app import run
+    from .server.settings import Settings
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        _fail(InputError(f"{host}:{port}", f"cannot listen there ({exc.strerror or exc})",
+                         "pick another --port, or stop what uses it"))
+    run(host, port, Settings.from_env(concurrency))
+
