@@ -72,7 +72,7 @@ class FakeHCP:
                 if body and status != 204:
                     self.wfile.write(body)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 seen = self._record()
                 parts = urlsplit(self.path).path.strip("/").split("/")
                 authorised = seen.headers.get("authorization") == f"Bearer {fake.token}"
@@ -102,7 +102,7 @@ class FakeHCP:
                     return self._send(200, fake.configs[parts[2]], {"Content-Type": "application/x-gzip"})
                 return self._send(404)
 
-            def do_PATCH(self) -> None:  # noqa: N802
+            def do_PATCH(self) -> None:
                 seen = self._record()
                 parts = urlsplit(self.path).path.strip("/").split("/")
                 if seen.headers.get("authorization") != f"Bearer {fake.token}":
@@ -130,8 +130,7 @@ class FakeHCP:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     # -- what tests read ------------------------------------------------------------------------
 

@@ -23,19 +23,20 @@ import tarfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import pytest
 
-pytest.importorskip("starlette", reason="the server extra: pip install -e '.[test]'")
-httpx = pytest.importorskip("httpx")
-uvicorn = pytest.importorskip("uvicorn")
+for _extra in ("starlette", "uvicorn", "httpx"):
+    pytest.importorskip(_extra, reason="the server extra: pip install -e '.[test]'")
 
-from fake_hcp import FakeHCP  # noqa: E402
+import httpx
+import uvicorn
+from fake_hcp import FakeHCP
 
-from guard.server.app import create_app  # noqa: E402
-from guard.server.protocol import signature  # noqa: E402
-from guard.server.settings import Settings  # noqa: E402
+from guard.server.app import create_app
+from guard.server.protocol import signature
+from guard.server.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "ami-drift"
@@ -43,10 +44,10 @@ KEY = "run-task-hmac-key-for-tests"
 
 
 def fast(**overrides: Any) -> Settings:
-    base = dict(plan_wait=3.0, poll_interval=0.05, backoff=0.05, backoff_max=0.2, heartbeat=60.0,
-                callback_attempts=4, shutdown_grace=5.0, concurrency=2)
+    base: dict[str, Any] = {"plan_wait": 3.0, "poll_interval": 0.05, "backoff": 0.05, "backoff_max": 0.2,
+                            "heartbeat": 60.0, "callback_attempts": 4, "shutdown_grace": 5.0, "concurrency": 2}
     base.update(overrides)
-    return Settings(**base)  # type: ignore[arg-type]
+    return Settings(**base)
 
 
 def free_port() -> int:
@@ -69,7 +70,7 @@ class LiveServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> LiveServer:
+    def __enter__(self) -> Self:
         self.thread.start()
         deadline = time.monotonic() + 10
         while not self.server.started:
@@ -495,7 +496,7 @@ def test_serve_command_runs_and_stops(tmp_path: Path):
                 time.sleep(0.1)
         # the port is taken now: a second server says so and exits 2
         second = subprocess.run([sys.executable, "-m", "guard", "serve", "--port", str(port)], env=env,
-                                capture_output=True, text=True, timeout=30)
+                                capture_output=True, text=True, timeout=30, check=False)
         assert second.returncode == 2 and "cannot listen there" in second.stderr
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -504,3 +505,19 @@ def test_serve_command_runs_and_stops(tmp_path: Path):
     assert proc.returncode in (0, -signal.SIGTERM), output
     assert "Finished server process" in output and "Traceback" not in output
     assert "not authenticated" in output.lower()
+
+
+def test_the_repository_config_applies(hcp: FakeHCP):
+    """The .replace-guard.toml in the workspace's working directory counts, as for `check -C`."""
+    hcp.plans["p28"] = drift_plan()
+    files = {f"infra/{p.name}": p.read_bytes() for p in EXAMPLE.glob("*.tf")}
+    files["infra/.replace-guard.toml"] = b'[severity]\nTFG001 = "warning"\n'
+    hcp.configs["cv28"] = targz(files)
+    with LiveServer(fast()) as server:
+        server.post(hcp.payload("tr28", "p28", "cv28", working_directory="infra"))
+        final = hcp.wait_final("tr28")
+    attrs = attributes(final)
+    assert attrs["status"] == "passed"
+    assert attrs["message"] == "replace-guard passed: nothing at or above error (1 warning below it; see the outcomes)."
+    (outcome,) = outcome_list(final)
+    assert outcome["tags"]["Severity"] == [{"label": "warning", "level": "warning"}]
