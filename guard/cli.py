@@ -152,6 +152,7 @@ def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color,
             raise InputError("--compact", f"has no {fmt} form", "use it with --format text (the default)")
         targets = _parse_outputs(outputs)
         report = _run(plans, directory, config_file, fail_on, allow, terraform, outputs=targets)
+        report.fix_command = _fix_command(report, plans, directory)
         to_stdout: str | None = None
         for out_fmt, path in targets:
             text = get_formatter(out_fmt).render(report, RenderOptions(color=False))
@@ -172,6 +173,68 @@ def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color,
     # color=True keeps the escapes that click would strip off a pipe (FORCE_COLOR).
     click.echo(text, nl=False, err=to_stdout is not None, color=color)
     sys.exit(report.exit_code)
+
+
+def _fix_command(report, plans, directory) -> str | None:
+    """`replace-guard fix ...` for this run, when some finding has an edit that command can make."""
+    import shlex
+
+    if not any(fix.edits for f in report.findings for fix in f.fixes):
+        return None
+    parts = ["replace-guard", "fix", *plans] + (["-C", str(directory)] if directory else [])
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+@cli.command()
+@click.argument("plans", nargs=-1, required=True)
+@click.option("-C", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Root module folder (default: the current folder or the plan's, when it holds .tf files).")
+@click.option("--write", is_flag=True, help="Make the edits in place (default: print them as a unified diff).")
+@click.option("--strategy", type=click.Choice(["auto", "pin", "ignore"]), default="auto", show_default=True,
+              help="auto: pin where safe, else ignore_changes; pin: pins only (per key where a line is shared); "
+                   "ignore: ignore_changes only (or a module's own switch).")
+@click.option("--address", "addresses", multiple=True, metavar="ADDR",
+              help="Only findings for this address (a glob; repeatable).")
+@click.option("--rule", "rules_", multiple=True, metavar="ID", help="Only findings of this rule (repeatable).")
+@click.option("--fail-on", type=FAIL_ON, default=None,
+              help="Exit 1 when a finding at or above this level gets no edit [default: error].")
+@click.option("--config", "config_file", default=None, help="Config file (default: as for check).")
+@click.option("--allow", multiple=True, metavar="ADDRESS[:RULE]", help="Allow findings (as for check).")
+@click.option("--terraform", default=None, help="terraform binary for binary plan files.")
+def fix(plans, directory, write, strategy, addresses, rules_, fail_on, config_file, allow, terraform):
+    """Write the fixes the findings carry: a diff on standard output, or in place with --write.
+
+    One line per finding on standard error says which fix it takes, or why it has none. Exit 0
+    when every finding at or above --fail-on got an edit (or there was none), 1 when some did not,
+    2 for bad input.
+    """
+    from . import fixcmd
+    from .rules import RULES_BY_ID
+
+    try:
+        unknown = [r for r in rules_ if r.upper() not in RULES_BY_ID]
+        if unknown:
+            raise InputError("--rule", f"no rule {unknown[0]!r}", "run `replace-guard rules` for the list")
+        report = _run(plans, directory, config_file, fail_on, allow, terraform)
+        root = Path(directory) if directory else None
+        if root is None and report.analyses and report.analyses[0].graph.sources.root is not None:
+            root = report.analyses[0].graph.sources.root
+        fixed = fixcmd.run(report, strategy, write, tuple(addresses), tuple(rules_), root)
+    except InputError as err:
+        _fail(err)
+    for line in fixcmd.summary_lines(fixed):
+        click.echo(line, err=True)
+    if not write:
+        click.echo("".join(fixed.diffs), nl=False)
+    elif fixed.written:
+        click.echo(f"replace-guard: edited {', '.join(fixed.written)}; plan again to see the result", err=True)
+    missing = fixed.missing(report.fail_on)
+    if not fixed.choices:
+        click.echo("replace-guard: nothing to fix", err=True)
+    elif missing:
+        click.echo(f"replace-guard: {len(missing)} finding(s) at or above {report.fail_on} got no automatic edit",
+                   err=True)
+    sys.exit(1 if missing else 0)
 
 
 @cli.command()
