@@ -14,6 +14,7 @@ import msgspec
 
 from .errors import InputError, printable
 from .model import Plan, configuration_problem, plan_decoder
+from .sources import has_config_files
 
 SHOW_HINT = "write the plan as JSON with `terraform show -json tfplan > plan.json` and pass that file"
 WRAPPER_FIX = (
@@ -219,7 +220,7 @@ def show_binary(name: str, workdir: Path | None, terraform: str | None) -> bytes
                          "install terraform, pass --terraform PATH, or " + SHOW_HINT)
     # A root module that uses only the built-in provider has no `.terraform` after init: ask
     # terraform itself unless the folder holds no module at all.
-    if not (folder / ".terraform").exists() and not any(folder.glob("*.tf")) and not any(folder.glob("*.tf.json")):
+    if not (folder / ".terraform").exists() and not has_config_files(folder):
         raise InputError(name, f"is a binary plan file, and {folder} is not an initialised root module",
                          "pass -C DIR with the folder where `terraform init` and `terraform plan` ran, or " + SHOW_HINT)
     env = dict(os.environ, TF_IN_AUTOMATION="1")
