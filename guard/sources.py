@@ -415,6 +415,11 @@ class SourceTree:
         f, blk = found
         return Where(f.path, blk.line, blk.end_line), self._block_node(f, blk)
 
+    def where(self, directory: Path | None, kind: str, *labels: str) -> Where | None:
+        """Where a block is, without parsing it (`block` also parses its arguments)."""
+        found = self._find(directory, kind, tuple(labels)) if directory is not None else None
+        return Where(found[0].path, found[1].line, found[1].end_line) if found is not None else None
+
     def _block_node(self, f: _File, blk: _Block) -> dict:
         key = (f.path, blk.start)
         if key not in self._nodes:

@@ -355,3 +355,64 @@ def test_json_syntax_files_are_read(tmp_path: Path):
     assert chain_of(doc) == [("aws_instance.app.ami", "main.tf.json:8"), ("local.app_ami", "main.tf.json:3"),
                              ("data.aws_ami.al2", "zz.tf.json:4")]
     assert "broken.tf.json: not valid JSON; not read" in doc["notes"]
+
+
+def test_where_gives_the_location_without_parsing(tmp_path: Path, monkeypatch):
+    import hcl2
+
+    from guard.sources import SourceTree
+
+    calls: list[int] = []
+    monkeypatch.setattr(hcl2, "loads", lambda text, **kw: calls.append(len(text)))
+    (tmp_path / "main.tf").write_text(DATA_TF + "\n" + INSTANCE_TF)
+    tree = SourceTree(tmp_path)
+    where = tree.where(tmp_path, "resource", "aws_instance", "app")
+    assert where is not None and (where.file.name, where.line, where.end_line) == ("main.tf", 6, 9)
+    assert tree.attr_line(where, ["instance_type"]) == 8
+    assert tree.where(tmp_path, "resource", "aws_instance", "nope") is None
+    assert calls == []
+
+
+def test_the_scan_survives_any_text():
+    """Broken HCL (unclosed strings, heredocs, comments, stray brackets) never raises anything but
+    TooDeep, and the blocks found lie in order inside the text."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from guard import hclscan
+
+    pieces = st.sampled_from(['resource "a" "b" {', "locals {", "}", "{", "[", "]", "(", ")", '"', "${", "%{",
+                              "$${", "\\", "<<EOT\n", "<<-X\n", "EOT\n", "  X\n", "#", "//", "/*", "*/", "\n",
+                              "\r\n", " = ", "x", "data \"d\" \"e\" {"])
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(pieces, max_size=60))
+    def scan(parts: list[str]) -> None:
+        text = "".join(parts)
+        try:
+            blocks = hclscan.top_level_blocks(text)
+            depths = hclscan.line_depths(text, 0, len(text))
+        except hclscan.TooDeep:
+            return
+        assert len(depths) == text.count("\n") + 1
+        last = 0
+        for blk in blocks:
+            assert last <= blk.start < blk.end <= len(text) and 1 <= blk.line <= blk.end_line
+            last = blk.end
+
+    scan()
+
+
+def test_crlf_files_and_a_file_nested_too_deep(tmp_path: Path, monkeypatch):
+    from guard.sources import SourceTree
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "main.tf").write_bytes((DATA_TF + "\n" + INSTANCE_TF).replace("\n", "\r\n").encode())
+    (tmp_path / "deep.tf").write_text('resource "aws_instance" "deep" {\n  x = ' + "[" * 5000 + "]" * 5000 + "\n}\n")
+    tree = SourceTree(tmp_path)
+    where, node = tree.block(tmp_path, "resource", "aws_instance", "app")
+    assert (where.line, node["instance_type"]) == (6, "t3.micro")
+    assert tree.attr_line(where, ["instance_type"]) == 8
+    assert tree.line_text(where.file, 8) == 'instance_type = "t3.micro"'
+    assert tree.block(tmp_path, "resource", "aws_instance", "deep") is None
+    assert any(e.startswith("deep.tf:2: nests brackets or strings more than 256 deep") for e in tree.errors), tree.errors
