@@ -13,7 +13,7 @@ from pathlib import Path
 import msgspec
 
 from .errors import InputError, printable
-from .model import Plan, configuration_problem, plan_decoder
+from .model import NOOPS, Plan, configuration_problem, decode_actions, plan_decoder
 from .sources import has_config_files
 
 SHOW_HINT = "write the plan as JSON with `terraform show -json tfplan > plan.json` and pass that file"
@@ -192,9 +192,9 @@ def _check_changes(name: str, plan: Plan) -> None:
     for field, changes in (("resource_changes", plan.resource_changes), ("resource_drift", plan.resource_drift)):
         for i, rc in enumerate(changes or ()):
             rc.decoded_change = None
-            rc.decoded_actions = None
             try:
-                if not rc.is_noop:
+                acts = rc.decoded_actions = decode_actions(rc.change_json)
+                if acts not in NOOPS:
                     rc.change  # noqa: B018 - decodes and keeps it
             except msgspec.ValidationError as exc:
                 where = str(exc).replace("`$", f"`$.{field}[{i}].change", 1)

@@ -72,7 +72,7 @@ class Change(Struct, kw_only=True, gc=False):
 
 
 class _ActionsOnly(Struct, gc=False):
-    actions: list[str] = []
+    actions: tuple[str, ...] = ()
 
 
 _change_decoder = msgspec.json.Decoder(Change)
@@ -81,9 +81,9 @@ _actions_decoder = msgspec.json.Decoder(_ActionsOnly)
 _ACTIONS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
-def normal_actions(actions: list[str]) -> tuple[str, ...]:
+def normal_actions(actions: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     """Lower-cased actions (pre-release 0.12 plans wrote `Create`, `Delete`), as a shared tuple."""
-    key = tuple(actions)
+    key = actions if type(actions) is tuple else tuple(actions)
     found = _ACTIONS.get(key)
     if found is None:
         found = tuple(a.lower() if isinstance(a, str) else a for a in key)
@@ -93,6 +93,13 @@ def normal_actions(actions: list[str]) -> tuple[str, ...]:
 
 
 NOOP: tuple[str, ...] = normal_actions(["no-op"])
+NOOPS = (NOOP, ("noop",))  # pre-release 0.12 plans wrote `NoOp`
+
+
+def decode_actions(raw: Raw) -> tuple[str, ...]:
+    """The normalised actions of a raw change object. A key written twice counts once, the last
+    time, as jq, Python and Go read it (msgspec decodes every duplicated key that way)."""
+    return normal_actions(_actions_decoder.decode(raw).actions) if len(raw) else normal_actions(())
 
 # Fields that only cache decoded parts, under JSON names no plan uses.
 _CACHE_CHANGE = "replace-guard:change"
@@ -128,17 +135,15 @@ class ResourceChange(Struct, kw_only=True, gc=False):
         found = self.decoded_actions
         if found is None:
             if self.decoded_change is not None:
-                source = self.decoded_change.actions
-            elif len(self.change_json):
-                source = _actions_decoder.decode(self.change_json).actions
+                found = normal_actions(self.decoded_change.actions)
             else:
-                source = []
-            found = self.decoded_actions = normal_actions(source)
+                found = decode_actions(self.change_json)
+            self.decoded_actions = found
         return found
 
     @property
     def is_noop(self) -> bool:
-        return self.actions in (("no-op",), ("noop",))
+        return self.actions in NOOPS
 
     @property
     def full_address(self) -> str:
