@@ -76,19 +76,19 @@ class _ActionsOnly(Struct, gc=False):
 
 
 _change_decoder = msgspec.json.Decoder(Change)
-_actions_decoder = msgspec.json.Decoder(_ActionsOnly)
+actions_decoder = msgspec.json.Decoder(_ActionsOnly)
 # One shared, normalised tuple per distinct action list: 100,000 no-ops share one object.
-_ACTIONS: dict[tuple[str, ...], tuple[str, ...]] = {}
+shared_actions: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 def normal_actions(actions: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     """Lower-cased actions (pre-release 0.12 plans wrote `Create`, `Delete`), as a shared tuple."""
     key = actions if type(actions) is tuple else tuple(actions)
-    found = _ACTIONS.get(key)
+    found = shared_actions.get(key)
     if found is None:
         found = tuple(a.lower() if isinstance(a, str) else a for a in key)
-        if len(_ACTIONS) < 256:
-            _ACTIONS[key] = found
+        if len(shared_actions) < 256:
+            shared_actions[key] = found
     return found
 
 
@@ -99,7 +99,7 @@ NOOPS = (NOOP, ("noop",))  # pre-release 0.12 plans wrote `NoOp`
 def decode_actions(raw: Raw) -> tuple[str, ...]:
     """The normalised actions of a raw change object. A key written twice counts once, the last
     time, as jq, Python and Go read it (msgspec decodes every duplicated key that way)."""
-    return normal_actions(_actions_decoder.decode(raw).actions) if len(raw) else normal_actions(())
+    return normal_actions(actions_decoder.decode(raw).actions) if len(raw) else normal_actions(())
 
 # Fields that only cache decoded parts, under JSON names no plan uses.
 _CACHE_CHANGE = "replace-guard:change"
