@@ -158,7 +158,7 @@ def test_conditional_and_locals_pins_replace_only_the_reference(real_plans):
     assert cond["snippet"] == f'ami = var.use_pinned ? var.pinned : "{old}"'
     local = pin(found["aws_instance.via_locals"])
     assert local["snippet"] == f'base_ami = "{old}"'
-    assert local["edit"]["line"] == line_of(built.dir / "main.tf", r"^\s*base_ami\s*=")
+    assert local["edits"][0]["line"] == line_of(built.dir / "main.tf", r"^\s*base_ami\s*=")
     assert refs(found["aws_instance.via_locals"]) == [
         "aws_instance.via_locals.ami", "local.chosen_ami", "local.base_ami", "data.aws_ami.base"]
 
