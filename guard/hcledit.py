@@ -64,6 +64,8 @@ __all__ = ["EditLike", "EditResult", "EditSpec", "HclEditError", "Outcome", "app
 Status = Literal["applied", "in_place", "refused"]
 REPLACE = "replace_reference"
 IGNORE = "ignore_changes"
+SET = "set_argument"  # on a module call: `attribute = text`, when the call does not set it yet
+APPEND = "append_block"  # a top-level block (`moved { ... }`) at the end of the file
 
 
 class HclEditError(Exception):
@@ -851,6 +853,57 @@ class _Editor:
             return refuse(splices)
         return results, splices
 
+    # -- set_argument, append_block -----------------------------------------------------------
+    def set_argument(self, spec: EditSpec, owner: int) -> tuple[Status, str, list[_Splice]]:
+        """`attribute = text` in the module block at `line`: added when the block does not set it,
+        in place when it sets it to the same expression, refused when it sets it otherwise."""
+        t = self.t
+        line = spec.line
+        if not spec.attribute or _reference_form(spec.attribute) != spec.attribute or "." in spec.attribute:
+            return "refused", f"`{spec.attribute}` is not an argument name", []
+        lit = _parse_snippet(spec.text)
+        if lit is None or len(lit) == 0 or _NL in lit.kind or _COMMENT in lit.kind:
+            return "refused", f"`{spec.text}` is not a one-line HCL expression", []
+        if not 1 <= line <= self.lines:
+            return "refused", f"the file has no line {line} (it has {self.lines})", []
+        blocks = [b for b in self.tree.top if isinstance(b, _Block) and t.tline(b.first) == line]
+        if not blocks:
+            return "refused", f"no block starts at line {line}", []
+        block = blocks[0]
+        self.anchors[owner] = t.start[block.first]
+        if block.type != "module":
+            return "refused", f"the block at line {line} is a {block.type} block, not a module call", []
+        current = [a for a in block.items if isinstance(a, _Arg) and a.name == spec.attribute]
+        if current:
+            arg = current[0]
+            if self._holds(arg, lit):
+                return "in_place", f"module block at line {line} already sets {spec.attribute} = {spec.text}", []
+            return ("refused", f"the module block at line {line} already sets {spec.attribute} = "
+                               f"{_normal(t, arg.lo, arg.hi)}: change it by hand if that is meant", [])
+        found = self._insert_lines(block, [f"{spec.attribute} = {spec.text}"], owner)
+        if isinstance(found, str):
+            return "refused", found, []
+        return "applied", f"module block at line {line}: {spec.attribute} = {spec.text}", found
+
+    def append_block(self, spec: EditSpec, owner: int) -> tuple[Status, str, list[_Splice]]:
+        """A top-level block at the end of the file; in place when the file holds the same block."""
+        try:
+            new = _parse(_scan(spec.text))
+        except _ScanError:
+            return "refused", "the block to add cannot be read", []
+        made = [b for b in new.top if isinstance(b, _Block)]
+        if len(made) != 1 or len(new.top) != 1:
+            return "refused", "the text to add is not one block", []
+        want = _normal(new.t, made[0].first, made[0].close + 1)
+        for b in self.tree.top:
+            if isinstance(b, _Block) and b.type == made[0].type and _normal(self.t, b.first, b.close + 1) == want:
+                return "in_place", f"the file already holds this {b.type} block (line {self.t.tline(b.first)})", []
+        text = self.text
+        end = len(text)
+        lead = "" if not text or text.endswith(("\n", "\r")) else self.nl
+        body = self.nl.join(spec.text.strip("\n").split("\n")) + self.nl
+        return "applied", f"a {made[0].type} block added at the end", [_Splice(end, end, lead + self.nl + body, owner)]
+
     def _list_items(self, o: int, c: int) -> list[str]:
         t = self.t
         out: list[str] = []
@@ -1034,6 +1087,14 @@ def apply(text: str, edits: Iterable[EditLike]) -> EditResult:
                 outcomes[idx] = Outcome(spec, "refused", f"`{spec.text}` is not an attribute name")
                 continue
             ignores.setdefault(spec.line, []).append((idx, spec.text, form))
+        elif spec.action == SET:
+            status, reason, found = ed.set_argument(spec, idx)
+            outcomes[idx] = Outcome(spec, status, reason)
+            splices.extend(found)
+        elif spec.action == APPEND:
+            status, reason, found = ed.append_block(spec, idx)
+            outcomes[idx] = Outcome(spec, status, reason)
+            splices.extend(found)
         else:
             outcomes[idx] = Outcome(spec, "refused", f"unknown action {spec.action!r}")
     members: dict[int, int] = {}  # edit -> the edit owning the splices made for it too
@@ -1088,7 +1149,9 @@ def apply(text: str, edits: Iterable[EditLike]) -> EditResult:
     new_starts = _line_starts(new)
     for idx, o in enumerate(filled):
         at = ed.anchors.get(first_of[o.edit])
-        if at is not None and o.status != "refused":
+        if o.edit.action == APPEND and o.status != "refused":
+            filled[idx] = dataclasses.replace(o, new_line=o.edit.line)  # the end of the file: no line to follow
+        elif at is not None and o.status != "refused":
             moved = at + sum(len(sp.new) - (sp.end - sp.start) for sp in kept if sp.end <= at)
             filled[idx] = dataclasses.replace(o, new_line=bisect.bisect_right(new_starts, moved))
     return EditResult(new, filled, tuple(shifts))

@@ -911,3 +911,47 @@ def test_property_edits_stay_valid_and_idempotent(indent, c1, c2, c3, c4, blank,
     again = rerun(result, edits)
     assert again.text == out
     assert [o.status for o in again.outcomes] == ["in_place", "in_place"]
+
+
+# -- call-site edits: an argument on a module call, a moved block beside it ---------------------
+MOVED = "moved {\n  from = module.ec2.aws_instance.this[0]\n  to   = module.ec2.aws_instance.ignore_ami[0]\n}"
+
+
+def test_set_argument_on_a_module_call_and_a_moved_block_at_the_end():
+    src = ('module "ec2" {\n  source = "git::https://example.com/ec2.git?ref=v1"\n  name   = "app"\n}\n\n'
+           '# the end\n')
+    result = edit_ok(src, [EditSpec("set_argument", 1, "true", attribute="ignore_ami_changes"),
+                           EditSpec("append_block", 0, MOVED)],
+                     'module "ec2" {\n  source = "git::https://example.com/ec2.git?ref=v1"\n  name   = "app"\n'
+                     '  ignore_ami_changes = true\n}\n\n# the end\n\n' + MOVED + "\n")
+    assert [o.status for o in result.outcomes] == ["applied", "applied"]
+
+
+def test_set_argument_in_place_or_refused_when_the_call_sets_it_already():
+    src = 'module "ec2" {\n  source = "./ec2"\n  ami    = "ami-0abc"\n}\n'
+    same = apply(src, [EditSpec("set_argument", 1, '"ami-0abc"', attribute="ami")])
+    assert same.text == src and same.outcomes[0].status == "in_place"
+    other = apply(src, [EditSpec("set_argument", 1, '"ami-9999"', attribute="ami")])
+    assert other.text == src and other.outcomes[0].status == "refused"
+    assert 'already sets ami = "ami-0abc"' in other.outcomes[0].reason
+    resource = apply('resource "aws_instance" "a" {\n  ami = "x"\n}\n', [EditSpec("set_argument", 1, "true", attribute="x")])
+    assert resource.outcomes[0].status == "refused" and "not a module call" in resource.outcomes[0].reason
+
+
+def test_set_argument_opens_a_one_line_module_block_and_keeps_crlf():
+    src = 'module "ec2" { source = "./ec2" }\r\n'
+    result = apply(src, [EditSpec("set_argument", 1, '"ami-0abc"', attribute="ami")])
+    assert result.outcomes[0].status == "applied"
+    assert "\r\n" in result.text and "\n" not in result.text.replace("\r\n", "")
+    assert_valid(result.text.replace("\r\n", "\n"))
+
+
+def test_append_block_is_in_place_when_the_same_block_is_there_and_handles_no_final_newline():
+    src = 'module "ec2" {\n  source = "./ec2"\n}'
+    first = apply(src, [EditSpec("append_block", 0, MOVED)])
+    assert first.text == src + "\n\n" + MOVED + "\n"
+    assert_valid(first.text)
+    again = apply(first.text, [EditSpec("append_block", 0, MOVED.replace("  ", "    "))])
+    assert again.text == first.text and again.outcomes[0].status == "in_place"
+    bad = apply(src, [EditSpec("append_block", 0, "moved {")])
+    assert bad.outcomes[0].status == "refused"
