@@ -149,11 +149,12 @@ def run(report: Report, strategy: str, write: bool, addresses: tuple[str, ...] =
                 choice.outcome = f"refused: {err}"
             continue
         result = hcledit.apply(old, [edit for _, edit in items])
+        done = "applied" if write else "in the diff"
         for (choice, _), outcome in zip(items, result.outcomes, strict=True):
             if outcome.status == "refused":
                 choice.outcome = f"refused: {outcome.reason}"
             elif not choice.outcome.startswith("refused"):
-                choice.outcome = "applied" if outcome.status == "applied" or choice.outcome == "applied" else "in place"
+                choice.outcome = done if outcome.status == "applied" or choice.outcome == done else "already in place"
         if result.changed:
             try:
                 rel = path.relative_to(base).as_posix()
@@ -175,6 +176,6 @@ def summary_lines(fixed: FixRun) -> list[str]:
         if choice.fix is None:
             lines.append(f"{head}: no automatic edit: {one_line(choice.reason)}")
         else:
-            state = choice.outcome or "applied"
+            state = choice.outcome or "in place"
             lines.append(f"{head}: {one_line(choice.fix.title)} ({kind_of(choice.fix)}): {one_line(state)}")
     return lines

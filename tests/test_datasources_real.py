@@ -96,7 +96,7 @@ def test_module_instances_gone_get_a_fix_terraform_accepts(real_plans, moto_serv
         text = json.dumps(finding["fixes"])
         assert "removed {" not in text  # Terraform rejects a removed block for a module call that still exists
         assert "module removed" not in finding["title"]
-    snippets = [f["snippet"] for f in disk["fixes"] + keyed["fixes"] if f.get("snippet", "").startswith("terraform ")]
+    snippets = [f["snippet"] for f in disk["fixes"] + keyed["fixes"] if (f.get("snippet") or "").startswith("terraform ")]
     assert snippets == ["terraform state rm 'module.disk[1].aws_ebs_volume.v'",
                         "terraform state rm 'module.keyed[\"b\"].aws_ebs_volume.v'"]
     # Apply the fixes and plan again: nothing is destroyed, the guard has nothing to say about them.

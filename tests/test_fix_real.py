@@ -56,7 +56,8 @@ def test_fix_write_then_plan_again_replaces_nothing(real_plans, moto_server, tmp
     again, fixed = fix_and_plan(built, moto_server, tmp_path)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     for address in before:
-        assert "applied" in fixed.stderr or address not in fixed.stderr
+        line = next(ln for ln in fixed.stderr.splitlines() if f" {address}: " in ln)
+        assert line.endswith(": applied"), line
     now = actions(again)
     replaced = {a for a in before if "delete" in now.get(a, [])}
     assert not replaced, f"still replaced after fix --write: {replaced}"
@@ -71,7 +72,7 @@ def test_fix_without_write_prints_a_diff_git_applies(real_plans, tmp_path):
     diff = result.stdout
     assert diff.startswith("--- a/main.tf\n+++ b/main.tf\n")
     # one line per finding on standard error, saying which fix it takes
-    assert 'TFG001 aws_instance.by_value["web"]: Pin the AMI the instance runs now (pin): applied' in result.stderr
+    assert 'TFG001 aws_instance.by_value["web"]: Pin the AMI the instance runs now (pin): in the diff' in result.stderr
     assert 'TFG001 aws_instance.by_role["api"]' in result.stderr and "(ignore)" in result.stderr
     # nothing was written, and git applies the diff to a copy of the folder
     copy = tmp_path / "copy"
