@@ -40,7 +40,7 @@ class TextFormat(Formatter):
                 lines.append(c("dim", f"note: {one_line(note)}"))
         lines.append(summary_line(report, c))
         if report.fix_command:
-            lines.append(f"fix: {one_line(report.fix_command)}")
+            lines.append(f"fix: {one_line(report.fix_command)}  (the edits as a diff; --write makes them)")
         return defuse_log("\n".join(lines)) + "\n"
 
 
