@@ -350,7 +350,7 @@ def test_json_names_what_the_plan_deletes_unmistakably(tmp_path, monkeypatch):
 def test_fix_command_closes_text_and_markdown_and_is_in_json():
     rep = report([instance("a")], fix_command="replace-guard fix plan.json -C infra")
     text = render("text", rep).splitlines()
-    assert text[-1] == "fix: replace-guard fix plan.json -C infra"
+    assert text[-1] == "fix: replace-guard fix plan.json -C infra  (the edits as a diff; --write makes them)"
     assert render("text", rep, compact=True).splitlines()[-1] == text[-1]
     md = render("markdown", rep)
     assert "**Fix:** <code>replace\\-guard fix plan\\.json \\-C infra</code>" in md

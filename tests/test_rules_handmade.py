@@ -323,3 +323,22 @@ def test_tfg020_silent_when_the_refresh_starts_or_the_group_is_new(tmp_path):
     assert by_rule(report, "TFG020") == []
     _, report = check(tmp_path, _lt_plan({}, ["create"]))
     assert by_rule(report, "TFG020") == []
+
+
+def test_tfg010_without_replace_paths_traces_the_attribute_whose_value_differs_first(tmp_path):
+    # Terraform before 0.15.3 wrote no replace_paths: the attribute whose known value differs
+    # (ami, from a root variable) is traced first; attributes the provider computes and that only
+    # become unknown because of the replacement are not taken for the cause.
+    before = {"ami": "ami-1", "instance_type": "t3.micro", "private_ip": "10.0.0.1", "arn": "arn:aws:ec2:x",
+              "availability_zone": "us-east-1a"}
+    after = {"ami": "ami-2", "instance_type": "t3.micro"}
+    doc = plan([rc("aws_instance.app", ["delete", "create"], before, after,
+                   after_unknown={"private_ip": True, "arn": True, "availability_zone": True})],
+               config=[cfg("aws_instance.app", {"ami": {"references": ["var.image"]},
+                                                "instance_type": {"constant_value": "t3.micro"}})],
+               version="0.14.11", variables={"image": {"value": "ami-2"}})
+    code, report = check(tmp_path, doc)
+    finding = by_rule(report, "TFG010")[0]
+    assert code == 0 and finding["severity"] == "warning" and finding["cause"] == "variable_change"
+    assert [v["path"] for v in finding["values"]] == ["ami"]
+    assert "root variable var.image" in finding["message"]

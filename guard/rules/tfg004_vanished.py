@@ -130,7 +130,7 @@ class VanishedResource(Rule):
             title = f"{address} vanished because the {kind} changed ({was[kind][0]} -> {current[kind][0]})"
         elif same:
             places = " and ".join(f"{k} {was[k][0]}" for k in same)
-            other = " or ".join([k for k in ("region", "account") if k not in same] + ["the workspace"])
+            other = " or ".join([k for k in ("region", "account") if k not in same] + ["workspace"])
             story = (f" It was in {places}, and this plan uses the same: unless the {other} changed, it was "
                      "deleted outside Terraform, and applying creates it again"
                      + (", empty." if holds_data else "."))

@@ -16,7 +16,7 @@ module "keyed" {
 }
 
 resource "aws_ebs_volume" "logs" {
-  availability_zone = "eu-west-3a"
+  availability_zone = "af-south-1a"
   size              = 1
   encrypted         = var.encrypted
 }

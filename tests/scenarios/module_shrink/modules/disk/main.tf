@@ -3,7 +3,7 @@ variable "name" {
 }
 
 resource "aws_ebs_volume" "v" {
-  availability_zone = "eu-west-3a"
+  availability_zone = "af-south-1a"
   size              = 1
   tags = {
     Name = var.name
