@@ -51,6 +51,17 @@ class Analysis:
     def cause(self, rc: ResourceChange) -> Cause | None:
         return self.engine.explain(rc)
 
+    @cached_property
+    def drift_changed(self) -> set[str]:
+        """Addresses this plan replaces because something outside the code changed: the instances
+        a pin may serve (pinning them keeps what they run today)."""
+        out = set()
+        for rc in self.replacements:
+            cause = self.cause(rc)
+            if cause is not None and (cause.drift or cause.kind.value == "deferred_read"):
+                out.add(rc.full_address)
+        return out
+
     # -- locations ------------------------------------------------------------------------------
     def block_location(self, rc_or_addr: ResourceChange | Address | None) -> Location | None:
         addr = self.address(rc_or_addr) if isinstance(rc_or_addr, ResourceChange) else rc_or_addr

@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from .analysis import Analysis
+from .errors import printable
 from .config import AllowEntry, Config, apply_allows
 from .findings import Finding, Severity
 from .load import LoadedPlan
@@ -18,10 +19,10 @@ from .stateful import DEFAULT_STATEFUL_TYPES
 
 
 def has_tf_files(folder: Path | None) -> bool:
-    try:
-        return folder is not None and folder.is_dir() and any(folder.glob("*.tf"))
-    except OSError:
-        return False
+    """Whether a folder holds Terraform or OpenTofu files (.tf, .tofu, their .json forms)."""
+    from .sources import has_config_files
+
+    return has_config_files(folder)
 
 
 def source_root(explicit: Path | None, loaded: LoadedPlan) -> Path | None:
@@ -53,7 +54,7 @@ def summarize(loaded: LoadedPlan, root: Path | None) -> PlanSummary:
     plan = loaded.plan
     s = PlanSummary(label=loaded.label, terraform_version=plan.terraform_version,
                     format_version=plan.format_version, errored=bool(plan.errored),
-                    sources=str(root) if root else None)
+                    sources=printable(str(root)) if root else None)
     # Count each distinct action list once: a large plan has 100,000 changes and a few kinds.
     kinds = Counter(rc.actions for rc in plan.changes if rc.mode == "managed")
     for acts, n in kinds.items():

@@ -152,6 +152,7 @@ def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color,
             raise InputError("--compact", f"has no {fmt} form", "use it with --format text (the default)")
         targets = _parse_outputs(outputs)
         report = _run(plans, directory, config_file, fail_on, allow, terraform, outputs=targets)
+        report.fix_command = _fix_command(report, plans, directory)
         to_stdout: str | None = None
         for out_fmt, path in targets:
             text = get_formatter(out_fmt).render(report, RenderOptions(color=False))
@@ -172,6 +173,68 @@ def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color,
     # color=True keeps the escapes that click would strip off a pipe (FORCE_COLOR).
     click.echo(text, nl=False, err=to_stdout is not None, color=color)
     sys.exit(report.exit_code)
+
+
+def _fix_command(report, plans, directory) -> str | None:
+    """`replace-guard fix ...` for this run, when some finding has an edit that command can make."""
+    import shlex
+
+    if not any(fix.edits for f in report.findings for fix in f.fixes):
+        return None
+    parts = ["replace-guard", "fix", *plans] + (["-C", str(directory)] if directory else [])
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+@cli.command()
+@click.argument("plans", nargs=-1, required=True)
+@click.option("-C", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Root module folder (default: the current folder or the plan's, when it holds .tf files).")
+@click.option("--write", is_flag=True, help="Make the edits in place (default: print them as a unified diff).")
+@click.option("--strategy", type=click.Choice(["auto", "pin", "ignore"]), default="auto", show_default=True,
+              help="auto: pin where safe, else ignore_changes; pin: pins only (per key where a line is shared); "
+                   "ignore: ignore_changes only (or a module's own switch).")
+@click.option("--address", "addresses", multiple=True, metavar="ADDR",
+              help="Only findings for this address (a glob; repeatable).")
+@click.option("--rule", "rules_", multiple=True, metavar="ID", help="Only findings of this rule (repeatable).")
+@click.option("--fail-on", type=FAIL_ON, default=None,
+              help="Exit 1 when a finding at or above this level gets no edit [default: error].")
+@click.option("--config", "config_file", default=None, help="Config file (default: as for check).")
+@click.option("--allow", multiple=True, metavar="ADDRESS[:RULE]", help="Allow findings (as for check).")
+@click.option("--terraform", default=None, help="terraform binary for binary plan files.")
+def fix(plans, directory, write, strategy, addresses, rules_, fail_on, config_file, allow, terraform):
+    """Write the fixes the findings carry: a diff on standard output, or in place with --write.
+
+    One line per finding on standard error says which fix it takes, or why it has none. Exit 0
+    when every finding at or above --fail-on got an edit (or there was none), 1 when some did not,
+    2 for bad input.
+    """
+    from . import fixcmd
+    from .rules import RULES_BY_ID
+
+    try:
+        unknown = [r for r in rules_ if r.upper() not in RULES_BY_ID]
+        if unknown:
+            raise InputError("--rule", f"no rule {unknown[0]!r}", "run `replace-guard rules` for the list")
+        report = _run(plans, directory, config_file, fail_on, allow, terraform)
+        root = Path(directory) if directory else None
+        if root is None and report.analyses and report.analyses[0].graph.sources.root is not None:
+            root = report.analyses[0].graph.sources.root
+        fixed = fixcmd.run(report, strategy, write, tuple(addresses), tuple(rules_), root)
+    except InputError as err:
+        _fail(err)
+    for line in fixcmd.summary_lines(fixed):
+        click.echo(line, err=True)
+    if not write:
+        click.echo("".join(fixed.diffs), nl=False)
+    elif fixed.written:
+        click.echo(f"replace-guard: edited {', '.join(fixed.written)}; plan again to see the result", err=True)
+    missing = fixed.missing(report.fail_on)
+    if not fixed.choices:
+        click.echo("replace-guard: nothing to fix", err=True)
+    elif missing:
+        click.echo(f"replace-guard: {len(missing)} finding(s) at or above {report.fail_on} got no automatic edit",
+                   err=True)
+    sys.exit(1 if missing else 0)
 
 
 @cli.command()
@@ -240,3 +303,160 @@ def main() -> None:
         click.echo(f"replace-guard: error: internal error ({type(exc).__name__}: {exc}); "
                    "please report it with the command you ran", err=True)
         sys.exit(2)
+
+
+# ---------------------------------------------------------------------------
+# replace-guard serve: the HCP Terraform run task server (extra: server)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (0.0.0.0 in a container).")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--concurrency", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Checks that run at the same time; more requests wait their turn.")
+def serve(host: str, port: int, concurrency: int) -> None:
+    """HCP Terraform run task server: POST /run-task, GET /healthz.
+
+    The HMAC key (the one set on the run task in HCP Terraform) comes from the environment
+    variable REPLACE_GUARD_HMAC_KEY; without it requests are not authenticated.
+    """
+    try:
+        import httpx  # noqa: F401
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        _fail(InputError("replace-guard serve", "needs the web server packages of the `server` extra",
+                         "pip install 'replace-guard[server]'"))
+    import socket
+
+    from .server.app import run
+    from .server.settings import Settings
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        _fail(InputError(f"{host}:{port}", f"cannot listen there ({exc.strerror or exc})",
+                         "pick another --port, or stop what uses it"))
+    run(host, port, Settings.from_env(concurrency))
+
+
+# ---------------------------------------------------------------------------
+# replace-guard plan: terraform plan + show -json + check, in one command
+
+
+def _find_terraform(name: str | None) -> str:
+    import shutil
+
+    wanted = name or "terraform"
+    if os.sep in wanted or (os.altsep and os.altsep in wanted):
+        if os.path.isfile(wanted) and os.access(wanted, os.X_OK):
+            return wanted
+        raise InputError(wanted, "is not an executable file", "pass --terraform PATH of terraform or tofu")
+    found = shutil.which(wanted)
+    if not found:
+        raise InputError(wanted, "is not on the PATH",
+                         "install Terraform, or pass --terraform PATH (OpenTofu: --terraform tofu)")
+    return found
+
+
+def _terraform_plan(binary: str, root: Path, planfile: str, extra: tuple[str, ...], color: bool,
+                    automation: bool) -> None:
+    """`terraform plan -out=PLANFILE -input=false [EXTRA]` in ROOT; its output goes to stderr.
+
+    Raises InputError with terraform's first error line when it fails.
+    """
+    import subprocess
+    from collections import deque
+
+    for arg in extra:
+        if arg.split("=", 1)[0].lstrip("-") == "out":
+            raise InputError(arg, "is set by replace-guard plan", "use --out FILE to keep the plan file")
+    cmd = [binary, "plan", f"-out={planfile}", "-input=false", *([] if color else ["-no-color"]), *extra]
+    env = dict(os.environ)
+    if automation:  # no "run terraform apply <temporary file>" hint: that file is deleted
+        env.setdefault("TF_IN_AUTOMATION", "1")
+    try:
+        proc = subprocess.Popen(cmd, cwd=root, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, env=env)
+    except OSError as exc:
+        raise InputError(binary, f"could not run ({exc.strerror or exc})", "pass --terraform PATH") from None
+    tail: deque[str] = deque(maxlen=200)
+    assert proc.stdout is not None
+    try:
+        for raw in proc.stdout:
+            line = raw.decode("utf-8", "replace")
+            click.echo(line, nl=False, err=True)
+            tail.append(line)
+        code = proc.wait()
+    except KeyboardInterrupt:
+        proc.wait()  # terraform got the interrupt too and stops cleanly
+        raise
+    detailed = any(a.split("=", 1)[0].lstrip("-") == "detailed-exitcode" for a in extra)
+    if code == 0 or (detailed and code == 2):
+        return
+    errors = [ln.strip(" \u2502\u2577\u2575\n").removeprefix("Error: ") for ln in tail if "Error: " in ln]
+    why = errors[0] if errors else (tail[-1].strip() if tail else "")
+    name = Path(binary).name
+    raise InputError(f"{name} plan in {root}", f"failed with exit code {code}" + (f": {why}" if why else ""),
+                     f"fix what {name} printed above (run `{name} init` first in a new folder), then run again")
+
+
+def _plan(ctx: click.Context, directory: Path | None, terraform: str | None, out: Path | None,
+          terraform_args: tuple[str, ...], **check_options: object) -> None:
+    """Run `terraform plan`, `terraform show -json` and the check, in one command.
+
+    Terraform's own output goes to standard error, so that standard output holds only the
+    report (`--format json` stays clean). Extra arguments for `terraform plan` go after `--`:
+
+    \b
+        replace-guard plan -C infra --format markdown -- -var env=prod -target=module.app
+
+    The binary plan is kept only with --out FILE. Exit codes as for `check`; terraform failing
+    is exit 2.
+    """
+    import shutil
+    import tempfile
+
+    temp: Path | None = None
+    try:
+        root = directory or Path.cwd()
+        if not root.is_dir():
+            raise InputError(str(root), "is not a directory", "-C takes the root module's folder")
+        binary = _find_terraform(terraform)
+        if out is None:
+            temp = Path(tempfile.mkdtemp(prefix="replace-guard-plan-"))
+            planfile = str(temp / "tfplan")
+        else:
+            planfile = str(out)
+        color = not (check_options.get("no_color") or os.environ.get("NO_COLOR")) and sys.stderr.isatty()
+        _terraform_plan(binary, root, str(Path(planfile).resolve()), terraform_args, color, automation=out is None)
+        ctx.invoke(check, plans=(planfile,), directory=root, terraform=binary, **check_options)
+    except InputError as err:
+        _fail(err)
+    finally:
+        if temp is not None:
+            shutil.rmtree(temp, ignore_errors=True)
+
+
+plan = click.Command(
+    "plan", callback=click.pass_context(_plan), help=_plan.__doc__,
+    short_help="terraform plan + show -json + check, in one command.",
+    params=[
+        click.Option(["-C", "directory"], type=click.Path(file_okay=False, path_type=Path), default=None,
+                     help="The root module: where terraform plan runs and whose .tf files are read "
+                          "[default: the current folder]."),
+        click.Option(["--terraform"], default=None,
+                     help="The terraform binary, or tofu [default: terraform on the PATH]."),
+        click.Option(["--out"], type=click.Path(dir_okay=False, path_type=Path), default=None,
+                     help="Keep the binary plan in this file (for `terraform apply FILE`); "
+                          "default: a temporary file, deleted afterwards."),
+        # Every option of `check` (format, outputs, fail-on, config, allow, no-color, ...).
+        *[p for p in check.params if p.name not in ("plans", "directory", "terraform")],
+        click.Argument(["terraform_args"], nargs=-1, type=click.UNPROCESSED, metavar="[-- TERRAFORM PLAN ARGS]..."),
+    ],
+)
+cli.add_command(plan)

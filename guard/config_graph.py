@@ -258,10 +258,10 @@ class ConfigGraph:
             add(refs, f"module.{call_name}")
         for out_name, output in (mod.outputs.items() if isinstance(mod.outputs, dict) else []):
             add(references(raw_value(output.expression)), f"output.{out_name}")
-        from .hcl import refs_in_value  # the locals come from the sources
+        from .hcl import scan_expression  # the locals come from the sources
 
-        for local_name, value in self.sources.all_locals(self.module_dir(names)).items():
-            add([r.text for r in refs_in_value(value)], f"local.{local_name}")
+        for local_name, text in self.sources.local_texts(self.module_dir(names)).items():
+            add([r.text for r in scan_expression(text).refs], f"local.{local_name}")
         return out
 
 

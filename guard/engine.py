@@ -111,6 +111,7 @@ class Chain:
     data: list[DataInstance] = field(default_factory=list)
     upstream: list[ResourceChange] = field(default_factory=list)
     matched: bool = False  # a data root holds the attribute's new value
+    dead: bool = False  # a data root with no instance at all (count = 0): no source of anything
 
     @property
     def root(self) -> Hop:
@@ -624,7 +625,10 @@ class Engine:
 
     def _resolve_data(self, addr: Address, path: Path, new: Any, known: bool) -> Chain:
         root = path[-1]
-        candidates = self._filter(addr, path, root, self.index.data_instances(root.names, root.target or ""))
+        every = self.index.data_instances(root.names, root.target or "")
+        if not every and self.index.plan.prior_state is not None:
+            return Chain(hops=path, dead=True)  # the plan read no instance of it: count = 0 or for_each {}
+        candidates = self._filter(addr, path, root, every)
         matched = False
         if known and new is not None and candidates:
             hits = [d for d in candidates if _holds(d.values, root.attr, new)]
@@ -735,6 +739,7 @@ class Engine:
         if not chains:
             return replace(base, evidence="the attribute's configuration could not be read")
         deferred, volatile, drift, upstream, code, unresolved, unset = [], [], [], [], [], [], []
+        chains = [ch for ch in chains if not ch.dead] or chains
         for ch in chains:
             r = ch.root
             if r.kind == "data_source" and not r.pure:

@@ -49,7 +49,7 @@ def explain_address(plan_name: str, address: str, directory: Path | None, terraf
             sub = an.engine.explain_path(rc, tuple(path))
             b, a = an.shown_pair(rc, path, sub)
             lines.append(f"  {one_line(path_text(path))}: {one_line(b)} -> {one_line(a)}  ({sub.kind.value})")
-            chains = an.engine.chains(rc, tuple(path))
+            chains = [c for c in an.engine.chains(rc, tuple(path)) if not c.dead]
             for chain in chains[:MAX_CHAINS]:
                 lines.extend(chain_lines([an.link(h) for h in chain.hops], c))
             if len(chains) > MAX_CHAINS:

@@ -56,7 +56,9 @@ class Edit(BaseModel):
     line: int = Field(description="the line of the attribute (pin) or of the resource block (ignore)")
     action: str = Field(description="`replace_reference`: in the expression of `attribute` at `line`, put `text` "
                                     "in place of the reference `find`; `ignore_changes`: add `text` to "
-                                    "`lifecycle { ignore_changes }` of the block at `line`")
+                                    "`lifecycle { ignore_changes }` of the block at `line`; `set_argument`: in the "
+                                    "block at `line` (a module call), set `attribute = text`; `append_block`: add "
+                                    "the block `text` at the end of `file`")
     attribute: str | None = Field(None, description="the argument (or for_each key) whose expression changes")
     find: str | None = Field(None, description="the reference to replace")
     text: str = Field(description="the new text: an HCL literal, or the attribute to ignore")
@@ -67,8 +69,9 @@ class Fix(BaseModel):
     detail: str = ""
     location: Location | None = None
     snippet: str | None = None
-    strategy: str | None = Field(None, description="`pin` or `ignore` when `replace-guard fix` can make this edit")
-    edit: Edit | None = None
+    strategy: str | None = Field(None, description="`pin`, `pin-keys`, `ignore` or `call-site` when `replace-guard fix` "
+                                                   "can make this fix's edits")
+    edits: list[Edit] = Field(default_factory=list, description="the edits that make this fix, applied together")
 
 
 class Finding(BaseModel):

@@ -13,12 +13,14 @@ Both carry an `Edit` that `replace-guard fix` applies.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .address import format_key
 from .config_graph import module_label, strip_keys
 from .engine import Cause, Hop
-from .findings import Edit, Fix
+from .findings import Edit, Fix, Location
 from .hcl import scan_expression
 from .model import ResourceChange
 from .values import get_path, hcl_literal, is_hashed, is_marked, path_text, top_attr
@@ -40,14 +42,28 @@ class Fixer:
         self.an = an
 
     # -- pin ------------------------------------------------------------------------------------
-    def pin(self, rc: ResourceChange, cause: Cause, affected: set[str], what: str = "value",
-            title: str | None = None) -> PinResult:
+    def pin(self, rc: ResourceChange, cause: Cause, what: str = "value", title: str | None = None) -> PinResult:
+        """The pin for a drift finding: at the hop nearest the data source that can hold it; for a
+        change that comes through another resource (a trigger, an upstream replacement), the pin of
+        that resource's own change."""
+        if cause.through:
+            inner = cause
+            while inner.inner is not None:
+                inner = inner.inner
+            up = inner.change
+            found = self._pin(up, inner, self.an.drift_changed | {up.full_address}, what,
+                              title or f"Pin the {what} that reaches it through {cause.through[0]}")
+            if found.fix is not None:
+                found.fix.detail = (f"{rc.full_address} changes only because {cause.through[0]} does; "
+                                    + found.fix.detail)
+            return found
+        return self._pin(rc, cause, self.an.drift_changed, what, title)
+
+    def _pin(self, rc: ResourceChange, cause: Cause, affected: set[str], what: str, title: str | None) -> PinResult:
         an = self.an
         path = cause.path
         if not path:
             return PinResult(None, "the plan names no attribute to pin")
-        if cause.through:
-            return PinResult(None, f"the value reaches it through {cause.through[0]}: stop that change first")
         if is_marked(an.index.part(rc, "before_sensitive"), path):
             return PinResult(None, "the plan marks the value sensitive: it is never written into the code")
         old = get_path(an.index.part(rc, "before"), path)
@@ -64,6 +80,7 @@ class Fixer:
                                    "pin is not known")
         hops = cause.chain
         reasons: list[str] = []
+        keyed: PinResult | None = None
         for i in range(len(hops) - 2, -1, -1):
             hop, nxt = hops[i], hops[i + 1]
             if hop.kind not in PINNABLE or hop.site is None:
@@ -82,10 +99,6 @@ class Fixer:
                 reasons.append(f"`{hop.expression or hop.ref}` also serves resources this plan does not replace "
                                "for this cause")
                 continue
-            olds = {repr(get_path(an.index.part(c, "before"), path)) for c in self._changes(served)}
-            if len(olds) > 1:
-                reasons.append(f"`{hop.expression or hop.ref}` serves instances that run different values today")
-                continue
             found = self._reference(hop, nxt)
             if found is None:
                 reasons.append(f"the reference to {nxt.ref} was not found in `{hop.expression}`")
@@ -95,15 +108,63 @@ class Fixer:
                 reasons.append("run with -C DIR (the root module's folder) to locate the line")
                 break
             attribute = self._attribute(hop)
+            olds = {repr(get_path(an.index.part(c, "before"), path)) for c in self._changes(served)}
+            if len(olds) > 1:
+                reasons.append(f"`{hop.expression or hop.ref}` serves instances that run different values today")
+                if keyed is None:
+                    keyed = self._keyed(hop, found, served, path, loc, attribute, what)
+                continue
             new_expr = (hop.expression or "").replace(found, literal, 1) if hop.expression else literal
             return PinResult(Fix(
                 title=title or f"Pin the {what} it runs today",
                 detail=f"At {loc.file}:{loc.line}, put the {what} the resource runs today in place of `{found}`; "
                        "move to a newer one on purpose, in a reviewed change.",
                 location=loc, snippet=_assignment(attribute, new_expr), strategy="pin",
-                edit=Edit(file=loc.file, line=loc.line, action="replace_reference", attribute=attribute,
-                          find=found, text=literal)))
-        return PinResult(None, reasons[0] if reasons else "no line of the chain can hold the pin")
+                edits=[Edit(file=loc.file, line=loc.line, action="replace_reference", attribute=attribute,
+                          find=found, text=literal)]))
+        reason = reasons[0] if reasons else "no line of the chain can hold the pin"
+        if keyed is not None and keyed.fix is not None:
+            keyed.reason = reason
+            return keyed
+        return PinResult(None, reason)
+
+    def _keyed(self, hop: Hop, found: str, served: set[str], path: tuple, loc: Location, attribute: str | None,
+               what: str) -> PinResult | None:
+        """For a line shared by for_each/count instances that run different values today: a pin per
+        key, `lookup({key = value, ...}, each.key, <the reference>)`, so keys added later still follow
+        the data source. Only for one resource's instances in one module instance."""
+        if hop.site is None or hop.site[0] != "resource":
+            return None
+        pairs: dict[str, str] = {}
+        modules: set[str] = set()
+        counted = False
+        for rc in self._changes(served):
+            addr = self.an.index.address(rc.full_address)
+            if addr is None or addr.key is None:
+                return None
+            modules.add(addr.module_address)
+            counted = isinstance(addr.key, int)
+            if is_marked(self.an.index.part(rc, "before_sensitive"), path):
+                return None
+            old = get_path(self.an.index.part(rc, "before"), path)
+            literal = hcl_literal(old)
+            if old is None or literal is None or is_hashed(rc.type, path, old):
+                return None
+            pairs[str(addr.key)] = literal
+        if len(modules) != 1 or not pairs:
+            return None
+        key_expr = "tostring(count.index)" if counted else "each.key"
+        table = "{ " + ", ".join(f"{hcl_literal(k)} = {v}" for k, v in sorted(pairs.items())) + " }"
+        text = f"lookup({table}, {key_expr}, {found})"
+        new_expr = (hop.expression or "").replace(found, text, 1)
+        return PinResult(Fix(
+            title=f"Pin the {what} each instance runs today",
+            detail=f"At {loc.file}:{loc.line}, look the {what} up by instance key: each instance keeps the {what} it "
+                   "runs today, and keys added later still follow the data source (`replace-guard fix --strategy "
+                   "pin` writes this).",
+            location=loc, snippet=_assignment(attribute, new_expr), strategy="pin-keys",
+            edits=[Edit(file=loc.file, line=loc.line, action="replace_reference", attribute=attribute, find=found,
+                      text=text)]))
 
     def _identity(self, rc: ResourceChange, cause: Cause) -> bool:
         """Whether the data source's value reaches the attribute unchanged (so the value the
@@ -195,6 +256,112 @@ class Fixer:
     def _changes(self, addresses: set[str]) -> list[ResourceChange]:
         return [self.an.index.changes[a] for a in sorted(addresses) if a in self.an.index.changes]
 
+    # -- fixes on the call of a module the user does not own ----------------------------------
+    def call_site(self, rc: ResourceChange, cause: Cause, attr: str) -> list[Fix]:
+        """For a resource inside a module from outside the repository (registry, git, archive):
+        what the caller can do in its own files. The pin on the call's argument comes from `pin()`
+        (it is the hop nearest the root the user owns); here: an input the call does not set yet
+        that reaches the attribute, and the module's own switch to a variant of the resource that
+        ignores the attribute, with the `moved` block that keeps the running object."""
+        an = self.an
+        addr = an.address(rc)
+        if addr is None:
+            return []
+        names = addr.module_names
+        depth = next((k for k in range(1, len(names) + 1) if not an.graph.owned(names[:k])), None)
+        if depth is None:
+            return []
+        call_names, parent, call = names[:depth], names[: depth - 1], names[depth - 1]
+        where = an.graph.where(parent, "module", call)
+        call_loc = an.graph.loc(where)
+        if call_loc is None or len(names) != depth:
+            return []
+        out = []
+        found = self._input_pin(rc, cause, attr, call_names, call, call_loc)
+        if found is not None:
+            out.append(found)
+        switch = self._switch(rc, addr, attr, call_names, call, call_loc, where)
+        if switch is not None:
+            out.append(switch)
+        return out
+
+    def _input_pin(self, rc: ResourceChange, cause: Cause, attr: str, call_names: tuple[str, ...], call: str,
+                   call_loc: Location) -> Fix | None:
+        """`ami = "<the image it runs today>"` on the call, when the module has an input the call does
+        not set and the attribute takes it as given (directly, or as the first choice of `coalesce`/`try`)."""
+        an = self.an
+        path = cause.path
+        if not path or cause.through or is_marked(an.index.part(rc, "before_sensitive"), path):
+            return None
+        old = get_path(an.index.part(rc, "before"), path)
+        literal = hcl_literal(old) if old is not None and not is_hashed(rc.type, path, old) else None
+        if literal is None:
+            return None
+        for chain in an.engine.chains(rc, tuple(path)):
+            root = chain.root
+            if chain.dead or root.names != call_names or not root.ref.startswith("var.") or \
+                    "not set by the call" not in (root.note or ""):
+                continue
+            name = root.ref[4:]
+            if not all(_passes(h.expression or "", root.ref) for h in chain.hops[1:-1]):
+                continue
+            return Fix(
+                title=f"Pin the {attr} on the call of module.{call}",
+                detail=f"module.{call} takes `{name}` and uses it for `{attr}` when it is set; the call at "
+                       f"{call_loc.file}:{call_loc.line} does not set it. Setting it to the value the resource runs "
+                       "today keeps the running object; change it later on purpose, in a reviewed change.",
+                location=call_loc, snippet=f"{name} = {literal}", strategy="call-site",
+                edits=[Edit(file=call_loc.file, line=call_loc.line, action="set_argument", attribute=name,
+                            text=literal)])
+        return None
+
+    def _switch(self, rc: ResourceChange, addr, attr: str, call_names: tuple[str, ...], call: str,
+                call_loc: Location, where) -> Fix | None:
+        """The module's own switch to a variant of the resource whose lifecycle ignores `attr`."""
+        an = self.an
+        mod = an.graph.module(call_names)
+        if mod is None:
+            return None
+        variables = mod.variables if isinstance(mod.variables, dict) else {}
+        call_cfg = an.graph.call(call_names)
+        set_args = an.graph.exprs(call_cfg) if call_cfg is not None else {}
+        found = []
+        for res in mod.resources:
+            if res.mode != "managed" or res.type != addr.type or res.name == addr.name:
+                continue
+            block = an.graph.block(call_names, "resource", res.type, res.name)
+            if block is None or not _ignores(block[1], attr):
+                continue
+            from .model import raw_value
+
+            refs = [r for r in (raw_value(res.count_expression) or {}).get("references", []) or []
+                    if isinstance(r, str) and r.startswith("var.")] if isinstance(raw_value(res.count_expression), dict) \
+                else []
+            for ref in dict.fromkeys(refs):
+                name = ref.split(".")[1]
+                decl = variables.get(name)
+                if decl is None or name in set_args:
+                    continue
+                default = raw_value(decl.default)
+                words = f"{name} {decl.description or ''}".lower()
+                if default in (False, None) and "ignore" in words:
+                    found.append((res.name, name))
+        if len(found) != 1:
+            return None
+        variant, switch = found[0]
+        prefix = ".".join(f"module.{m.name}" + (f"[{format_key(m.key)}]" if m.key is not None else "")
+                          for m in addr.modules)
+        key = f"[{format_key(addr.key)}]" if addr.key is not None else ""
+        moved = f"moved {{\n  from = {prefix}.{addr.local}{key}\n  to   = {prefix}.{addr.type}.{variant}{key}\n}}"
+        return Fix(
+            title=f"Use module.{call}'s own switch `{switch} = true`, and move the instance",
+            detail=f"The module has a variant of {addr.type} that ignores `{attr}` ({addr.type}.{variant}), chosen by "
+                   f"`{switch}`. Set it on the call at {call_loc.file}:{call_loc.line} and add the moved block beside "
+                   "the call, so that Terraform moves the running object to the variant instead of destroying it.",
+            location=call_loc, snippet=f"{switch} = true\n\n{moved}", strategy="call-site",
+            edits=[Edit(file=call_loc.file, line=call_loc.line, action="set_argument", attribute=switch, text="true"),
+                   Edit(file=call_loc.file, line=0, action="append_block", text=moved)])
+
     # -- ignore_changes -------------------------------------------------------------------------
     def ignore(self, rc: ResourceChange, attrs: list[str], why: str) -> PinResult:
         an = self.an
@@ -216,7 +383,33 @@ class Fixer:
         edit = Edit(file=loc.file, line=loc.line, action="ignore_changes", attribute=None, text=attrs[0]) \
             if loc is not None and len(attrs) == 1 else None
         return PinResult(Fix(title=f"Keep the running resource when `{', '.join(attrs)}` changes", detail=detail,
-                             location=loc, snippet=snippet, strategy="ignore" if edit else None, edit=edit))
+                             location=loc, snippet=snippet, strategy="ignore" if edit else None,
+                             edits=[edit] if edit else []))
+
+
+def _passes(expression: str, ref: str) -> bool:
+    """Whether an expression hands `ref` on as it is: the reference alone, or the first choice of
+    `coalesce(...)` / `try(...)` (the style of modules whose inputs override a lookup)."""
+    text = expression.split("=", 1)[1].strip() if re.match(r"^[\w-]+\s*=", expression) else expression.strip()
+    if text == ref:
+        return True
+    return bool(re.match(r"^(?:try\(\s*)?coalesce\(\s*" + re.escape(ref) + r"\s*,", text) or
+                re.match(r"^try\(\s*" + re.escape(ref) + r"\s*,", text))
+
+
+def _ignores(block: dict, attr: str) -> bool:
+    """Whether a parsed resource block's lifecycle ignores changes of `attr` (or all)."""
+    for lifecycle in block.get("lifecycle") or []:
+        if not isinstance(lifecycle, dict):
+            continue
+        items = lifecycle.get("ignore_changes")
+        if isinstance(items, str):
+            items = [items]
+        for item in items or []:
+            text = item[2:-1] if isinstance(item, str) and item.startswith("${") else item
+            if text in (attr, "all"):
+                return True
+    return False
 
 
 def _assignment(attribute: str | None, expression: str) -> str:

@@ -12,8 +12,17 @@ from pathlib import Path
 
 import msgspec
 
-from .errors import InputError
-from .model import NOOP, Plan, plan_decoder
+from .errors import InputError, printable
+from .model import (
+    NOOPS,
+    Plan,
+    actions_decoder,
+    configuration_problem,
+    normal_actions,
+    plan_decoder,
+    shared_actions,
+)
+from .sources import has_config_files
 
 SHOW_HINT = "write the plan as JSON with `terraform show -json tfplan > plan.json` and pass that file"
 WRAPPER_FIX = (
@@ -22,6 +31,7 @@ WRAPPER_FIX = (
 )
 SUPPORTED_MAJOR = {"0", "1"}
 NOT_A_PLAN_FIX = "pass the unmodified output of `terraform show -json tfplan`"
+PLAN_THEN_SHOW = "run `terraform plan -out=tfplan`, then `terraform show -json tfplan > plan.json`, and pass plan.json"
 
 
 @dataclass
@@ -116,9 +126,11 @@ def decode_plan(name: str, data: bytes) -> Plan:
         raise InputError(name, "nests JSON values deeper than this tool reads (about 1,000 levels)",
                          NOT_A_PLAN_FIX) from None
     except msgspec.DecodeError as exc:
+        _refuse_other_kinds(name, data)
         raise InputError(name, f"is not valid JSON ({_short(exc)})",
                          "the file may be cut short or not JSON; " + SHOW_HINT) from None
     if not plan.format_version:
+        _refuse_other_kinds(name, data)
         raise InputError(name, "is JSON, but not a Terraform plan (no `format_version`)", SHOW_HINT)
     major = plan.format_version.split(".", 1)[0]
     if major not in SUPPORTED_MAJOR:
@@ -130,28 +142,71 @@ def decode_plan(name: str, data: bytes) -> Plan:
     if plan.configuration is None and plan.resource_changes is None and not len(plan.planned_values):
         raise InputError(name, "is JSON with a format_version, but holds no plan", SHOW_HINT)
     _check_changes(name, plan)
+    problem = configuration_problem(plan)
+    if problem:
+        raise InputError(name, f"is not a plan this tool can read: {_short(problem)}", NOT_A_PLAN_FIX)
     return plan
 
 
-# How `terraform show -json` starts an unchanged resource's change object (compact output).
-_NOOP_PREFIX = b'{"actions":["no-op"],'
+class _LogLine(msgspec.Struct):
+    """A line of `terraform plan -json` (or apply/validate -json): the machine-readable UI."""
+
+    level: str | None = msgspec.field(default=None, name="@level")
+    message: str | None = msgspec.field(default=None, name="@message")
+    type: str | None = None
+
+
+class _StateFile(msgspec.Struct):
+    """What a raw state file (`terraform.tfstate`) has at its top."""
+
+    version: msgspec.Raw = msgspec.Raw()
+    serial: msgspec.Raw = msgspec.Raw()
+    lineage: msgspec.Raw = msgspec.Raw()
+    resources: msgspec.Raw = msgspec.Raw()
+
+
+def _refuse_other_kinds(name: str, data: bytes) -> None:
+    """Say what a file is when it is a known kind of Terraform output that is not a plan."""
+    head = data[: 1 << 16].lstrip()
+    first = head.split(b"\n", 1)[0]
+    try:
+        line = msgspec.json.decode(first, type=_LogLine)
+    except msgspec.DecodeError:  # ValidationError included
+        line = None
+    if line is not None and line.message is not None and (line.level is not None or line.type is not None):
+        raise InputError(name, "is the log of `terraform plan -json` (one JSON message a line), not a plan",
+                         PLAN_THEN_SHOW)
+    try:
+        state = msgspec.json.decode(data, type=_StateFile)
+    except msgspec.DecodeError:
+        return
+    if len(state.lineage) and len(state.serial) and len(state.version):
+        raise InputError(name, "is a Terraform state file (`terraform.tfstate`), not a plan", PLAN_THEN_SHOW)
 
 
 def _check_changes(name: str, plan: Plan) -> None:
     """Read every change's actions; decode the whole change of every one that is not a no-op.
 
     The model leaves `change` raw (most changes of a large plan are no-ops nobody looks at);
-    this is where a change of the wrong shape is refused, with the file named. A no-op written
-    the way Terraform writes it is recognised from its first bytes, without a decode.
+    this is where a change of the wrong shape is refused, with the file named. The actions are
+    decoded (msgspec skips the rest of the object at about a GB a second), never guessed from
+    the first bytes: a key may be written twice, or with a letter escaped (`"\\u0061ctions"`),
+    and like jq, Python and Go the last one counts (msgspec reads every duplicated key that
+    way, `before`, `after` and `replace_paths` too).
+
+    The decoded parts are cached on the struct under JSON names a plan could also hold: they are
+    set here for every change, never taken from the file.
     """
+    # The hot loop of a large plan (100,000 changes): decode_actions, inlined.
+    decode, shared = actions_decoder.decode, shared_actions
     for field, changes in (("resource_changes", plan.resource_changes), ("resource_drift", plan.resource_drift)):
         for i, rc in enumerate(changes or ()):
-            raw = rc.change_json
+            rc.decoded_change = None
             try:
-                if memoryview(raw)[: len(_NOOP_PREFIX)] == _NOOP_PREFIX:
-                    rc.decoded_actions = NOOP
-                    continue
-                if not rc.is_noop:
+                raw = rc.change_json
+                found = decode(raw).actions if len(raw) else ()
+                acts = rc.decoded_actions = shared.get(found) or normal_actions(found)
+                if acts not in NOOPS:
                     rc.change  # noqa: B018 - decodes and keeps it
             except msgspec.ValidationError as exc:
                 where = str(exc).replace("`$", f"`$.{field}[{i}].change", 1)
@@ -177,13 +232,13 @@ def show_binary(name: str, workdir: Path | None, terraform: str | None) -> bytes
                          "install terraform, pass --terraform PATH, or " + SHOW_HINT)
     # A root module that uses only the built-in provider has no `.terraform` after init: ask
     # terraform itself unless the folder holds no module at all.
-    if not (folder / ".terraform").exists() and not any(folder.glob("*.tf")) and not any(folder.glob("*.tf.json")):
+    if not (folder / ".terraform").exists() and not has_config_files(folder):
         raise InputError(name, f"is a binary plan file, and {folder} is not an initialised root module",
                          "pass -C DIR with the folder where `terraform init` and `terraform plan` ran, or " + SHOW_HINT)
     env = dict(os.environ, TF_IN_AUTOMATION="1")
     try:
         proc = subprocess.run([binary, "show", "-json", str(Path(name).resolve())], cwd=folder,
-                              capture_output=True, env=env, timeout=600)
+                              check=False, capture_output=True, env=env, timeout=600)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InputError(name, f"`terraform show -json` could not run ({exc})", SHOW_HINT) from None
     if proc.returncode != 0:
@@ -203,4 +258,5 @@ def load_plan(name: str, workdir: Path | None = None, terraform: str | None = No
     data = normalise_text(name, data)
     plan = decode_plan(name, data)
     folder = None if name == "-" else Path(name).resolve().parent
-    return LoadedPlan(label=name, plan=plan, size=len(data), folder=folder)
+    # The label is shown in every report: a file name that is not UTF-8 is shown escaped.
+    return LoadedPlan(label=printable(name), plan=plan, size=len(data), folder=folder)

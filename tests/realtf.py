@@ -438,9 +438,11 @@ STEP_KINDS = {
                   "save_as = KEY saves the digest, KEY_uri the repository URI @ digest",
     "overlay": "copy the scenario's sub-folder over the root module (a code change)",
     "wait": "sleep so many seconds",
+    "apply_dir": "init and apply another root module, a sub-folder of the workspace (vars = {...}): another stack",
 }
 # Keys of scenario.toml besides the steps:
 #   description, region, region_from_env (provider.tf without region; AWS_REGION set instead),
+#   git_modules (folders served as git repositories: `source = "git::file://@GIT@/NAME?ref=v1"`),
 #   from (reuse that scenario's applied workspace: no init/apply of its own),
 #   [apply] vars/env, [plan] vars/env/args. Strings may use {KEY} for values saved by steps.
 
@@ -533,6 +535,26 @@ def initialised_template(workdir: Path, terraform: str) -> Path:
     return template
 
 
+def _git_modules(folders: list[str], src: Path, dest: Path, repos: Path) -> None:
+    """Each folder of the scenario as a git repository under REPOS (tag `v1`), and `@GIT@` in the
+    workspace's .tf files replaced by REPOS: `source = "git::file://@GIT@/ec2?ref=v1"` makes
+    `terraform get` install the module into .terraform/modules, like a registry or git module."""
+    import subprocess
+
+    git_env = {**os.environ, "GIT_AUTHOR_NAME": "realtf", "GIT_AUTHOR_EMAIL": "realtf@example.invalid",
+               "GIT_COMMITTER_NAME": "realtf", "GIT_COMMITTER_EMAIL": "realtf@example.invalid"}
+    for folder in folders:
+        repo = repos / Path(folder).name
+        if not (repo / ".git").exists():
+            shutil.copytree(src / folder, repo, dirs_exist_ok=True)
+            for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "module"], ["tag", "v1"]):
+                subprocess.run(["git", *args], cwd=repo, env=git_env, check=True, capture_output=True)
+    for tf in dest.rglob("*.tf"):
+        text = tf.read_text()
+        if "@GIT@" in text:
+            tf.write_text(text.replace("@GIT@", str(repos)))
+
+
 def _copy_config(src: Path, dest: Path) -> None:
     """The scenario's .tf files and sub-folders, without scenario.toml and after/."""
     shutil.copytree(src, dest, dirs_exist_ok=True,
@@ -589,6 +611,11 @@ def _run_step(step: dict, ws: Workspace, src: Path, moto: MotoServer, region: st
         shutil.copytree(src / step["overlay"], ws.path, dirs_exist_ok=True)
     elif kind == "wait":
         time.sleep(float(step["wait"]))
+    elif kind == "apply_dir":
+        other = Workspace(ws.path / step["apply_dir"], ws.terraform, ws.env)
+        if not (other.path / ".terraform").exists():
+            other.init()
+        other.apply(variables=step.get("vars"))
     else:
         raise ScenarioBuildError(f"unknown step {step!r}; known: {', '.join(STEP_KINDS)}")
 
@@ -625,6 +652,8 @@ def build_scenario(name: str, moto: MotoServer, workdir: Path, base: Built | Non
     ws = Workspace(dest, terraform, env)
     _copy_config(src, dest)
     ws.write("provider.tf", provider_tf(None if from_env else region))
+    if spec.get("git_modules"):
+        _git_modules(spec["git_modules"], src, dest, workdir / "git" / name)
 
     if not spec.get("from"):
         template = initialised_template(workdir, terraform)
@@ -644,6 +673,35 @@ def build_scenario(name: str, moto: MotoServer, workdir: Path, base: Built | Non
     plan_json.write_bytes(ws.show_json(planfile, env=plan.get("env")))
     (dest / "values.json").write_text(json.dumps(values))
     return Built(dest, plan_json, planfile, name, values)
+
+
+def rerun(built: Built, moto: MotoServer, workdir: Path, name: str,
+          commands: Iterable[Iterable[str]] = (), edit=None, plan_args: Iterable[str] = ()) -> Built:
+    """A copy of a built scenario's workspace (state, .terraform, code) in WORKDIR/NAME: run EDIT(path)
+    on it (e.g. `replace-guard fix --write`), then each terraform COMMAND (e.g. ("state", "rm", ADDR)),
+    then plan again against the same moto state. The plan shows what the change does."""
+    dest = Path(workdir) / name
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(built.dir, dest, symlinks=True,
+                    ignore=lambda d, names: [n for n in names if n in ("tfplan", "plan.json", "terraform.log")])
+    spec = load_spec(built.name) if built.name else {}
+    configs = built.dir.parent  # the build's own CLI config files
+    if not (configs / "run.tfrc").exists():
+        write_cli_configs(configs, find_mirror())
+    env = terraform_env(configs / "run.tfrc", moto.url)
+    if spec.get("region_from_env"):
+        env["AWS_REGION"] = spec["region"]
+    ws = Workspace(dest, find_terraform() or "terraform", env)
+    if edit is not None:
+        edit(dest)
+    for command in commands:
+        ws.run(*command)
+    plan = _fmt(spec.get("plan", {}), built.values)
+    planfile = ws.plan("tfplan", [*plan.get("args", []), *plan_args], variables=plan.get("vars"), env=plan.get("env"))
+    plan_json = dest / "plan.json"
+    plan_json.write_bytes(ws.show_json(planfile, env=plan.get("env")))
+    return Built(dest, plan_json, planfile, name, built.values)
 
 
 def load_built(workdir: Path) -> tuple[dict[str, Built], dict[str, str]]:

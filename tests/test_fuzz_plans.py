@@ -58,7 +58,7 @@ type name index deposed previous_address action_reason provider_name prior_state
 resources child_modules sensitive_values planned_values configuration provider_config module_calls
 module source expressions references constant_value count_expression for_each_expression depends_on
 outputs expression sensitive default errored complete
-""".split())
+""".split())  # noqa: SIM905 - a word list reads better as text
 
 ODD_VALUES: list[Any] = [
     None, True, False, 0, -1, 2**63, 1.5, "", "x", "delete", "data", "managed", "no-op",
@@ -184,3 +184,36 @@ def test_damaged_bytes_never_crash(plan, data):
         del raw[at:at + data.draw(st.integers(1, 64))]
     result = run_check(bytes(raw), "json")
     assert_handled(result, f"{plan.relative_to(CORPUS)} {how} at {at}")
+
+
+ACTION_LISTS = [["no-op"], ["delete", "create"], ["create", "delete"], ["delete"], ["update"], ["create"]]
+
+
+@SETTINGS
+@given(plan=st.sampled_from(BUSY_PLANS) if PLANS else st.nothing(), data=st.data())
+def test_duplicated_actions_are_read_like_python(plan, data):
+    """A change object that names `actions` twice (plainly or with a letter escaped) is read as
+    Python and jq read it, the last one counting, also when the first reads like Terraform's
+    compact no-op (`{"actions":["no-op"],...`), the shape the loader recognises without a decode."""
+    doc = copy.deepcopy(load(plan))
+    changes = [rc for rc in doc.get("resource_changes") or [] if isinstance(rc.get("change"), dict)]
+    if not changes:
+        return
+    target = data.draw(st.sampled_from(changes))
+    first = data.draw(st.sampled_from(ACTION_LISTS))
+    last = data.draw(st.sampled_from(ACTION_LISTS))
+    key = data.draw(st.sampled_from(['"actions"', '"\\u0061ctions"', '"act\\u0069ons"']))
+    change = {k: v for k, v in target["change"].items() if k != "actions"}
+    rest = json.dumps(change, separators=(",", ":"))[1:-1]
+    text = ('{"actions":' + json.dumps(first, separators=(",", ":")) + ("," + rest if rest else "")
+            + f",{key}:" + json.dumps(last, separators=(",", ":")) + "}")
+    target["change"] = "@@change@@"
+    content = json.dumps(doc, separators=(",", ":")).replace('"@@change@@"', text, 1).encode()
+    python = json.loads(content)
+    assert next(rc for rc in python["resource_changes"] if rc.get("change", {}).get("actions") == last)
+    managed = [rc for rc in python["resource_changes"] if rc.get("mode") == "managed"]
+    deletes = sum(1 for rc in managed if "delete" in [a.lower() for a in rc["change"]["actions"]])
+    result = run_check(content, "json")
+    assert_handled(result, f"{plan.name}: actions {first} then {key} {last}")
+    assert result.exit_code in (0, 1), result.output[-2000:]
+    assert json.loads(result.stdout)["plans"][0]["delete"] == deletes

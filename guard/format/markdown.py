@@ -30,6 +30,7 @@ import html
 import re
 from collections.abc import Callable
 
+from ..findings import Finding
 from ..report import Group, Report
 from .base import Formatter, RenderOptions
 from .common import finding_file, rule_name
@@ -200,19 +201,38 @@ def details(g: Group, n: int, max_addresses: int = _ADDRESSES) -> str:
         parts += ["", f"**Why**, from the attribute that forces replacement back to its source{shown_for}:", "",
                   pre(chain_lines(f.chain, indent="", limit=_FIELD))]
     if f.fixes:
-        parts += ["", "**Fixes**", ""]
-        for i, fix in enumerate(f.fixes, 1):
-            loc = f" ({code(where(fix.location))})" if fix.location else ""
-            parts.append(f"{i}. **{prose(fix.title)}**{loc}" + (f": {prose(fix.detail)}" if fix.detail else ""))
-            if fix.snippet:
-                snippet = [shorten(clean(s), _FIELD) for s in fix.snippet.split("\n")]
-                parts += ["", pre(snippet), ""]
+        parts += ["", "**Fixes**" + (f" (for {code(f.address)})" if g.size > 1 else ""), ""]
+        parts += _fix_items(f)
+        lead_key = _fixes_key(f)
+        others = [m for m in g.findings[1:max_addresses] if _fixes_key(m) != lead_key]
+        for m in others[:10]:
+            parts += ["", f"**Fixes for {code(m.address)}**", ""]
+            parts += _fix_items(m)
+        if len(others) > 10:
+            parts += ["", f"\u2026 and {len(others) - 10} more resources with fixes of their own (the JSON report "
+                          "lists them)"]
         if parts[-1] == "":
             parts.pop()
     if f.allowed_by:
         parts += ["", f"Allowed: {text(f.allowed_by)}"]
     parts += ["", "</details>"]
     return "\n".join(parts)
+
+
+def _fixes_key(f: Finding) -> tuple:
+    return tuple((x.title, x.snippet, x.location.file if x.location else None,
+                  x.location.line if x.location else None) for x in f.fixes)
+
+
+def _fix_items(f: Finding) -> list[str]:
+    parts: list[str] = []
+    for i, fix in enumerate(f.fixes, 1):
+        loc = f" ({code(where(fix.location))})" if fix.location else ""
+        parts.append(f"{i}. **{prose(fix.title)}**{loc}" + (f": {prose(fix.detail)}" if fix.detail else ""))
+        if fix.snippet:
+            snippet = [shorten(clean(s), _FIELD) for s in fix.snippet.split("\n")]
+            parts += ["", pre(snippet), ""]
+    return parts
 
 
 def table_row(g: Group, n: int) -> str:

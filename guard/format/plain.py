@@ -214,7 +214,21 @@ def group_lines(g: Group, c: Painter = no_paint, limit: int | None = None,
     if len(listed) < g.size:
         out.append(f"    ... and {g.size - len(listed)} more")
     out.append(f"  shown for: {field(f.address, limit)}")
-    return out + explanation_lines(f, c, limit)
+    out += explanation_lines(f, c, limit)
+    # Fixes name lines: members whose fixes differ from the lead's get theirs listed (at most 10).
+    lead_key = _fixes_key(f)
+    others = [m for m in listed[1:] if _fixes_key(m) != lead_key]
+    for m in others[:10]:
+        out.append(f"  fixes for {field(m.address, limit)}:")
+        out.extend(fix_lines(m.fixes, limit=limit))
+    if len(others) > 10:
+        out.append(f"  ... and {len(others) - 10} more resources with fixes of their own (see the JSON report)")
+    return out
+
+
+def _fixes_key(f: Finding) -> tuple:
+    return tuple((x.title, x.snippet, x.location.file if x.location else None,
+                  x.location.line if x.location else None) for x in f.fixes)
 
 
 def group_reference(g: Group, limit: int | None = None) -> str:

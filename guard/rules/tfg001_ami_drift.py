@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Iterable
 
 from ..analysis import Analysis
@@ -60,18 +59,12 @@ class AmiDrift(Rule):
         return top_attr(cause.path) in IMAGE_ATTRS
 
     def check(self, an: Analysis, claimed: Claimed) -> Iterable[Finding]:
-        groups: dict[str | None, set[str]] = defaultdict(set)
-        keys = []
+        fixer = Fixer(an)
         for rc, cause in claimed:
             key = group_key(self.id, an, cause)
-            groups[key].add(rc.full_address)
-            keys.append(key)
-        fixer = Fixer(an)
-        for (rc, cause), key in zip(claimed, keys, strict=True):
-            yield self._finding(an, fixer, rc, cause, key, groups[key] if key else {rc.full_address})
+            yield self._finding(an, fixer, rc, cause, key)
 
-    def _finding(self, an: Analysis, fixer: Fixer, rc: ResourceChange, cause: Cause, key: str | None,
-                 affected: set[str]) -> Finding:
+    def _finding(self, an: Analysis, fixer: Fixer, rc: ResourceChange, cause: Cause, key: str | None) -> Finding:
         root = cause.root
         assert root is not None
         path = cause.path
@@ -118,32 +111,42 @@ class AmiDrift(Rule):
         return self.finding(
             an, rc, title=f"{rc.full_address} will be replaced because {source} (most_recent = true) picked a new image",
             message=message, chain=an.chain(cause), values=values, paths=[path] if path else [], facts=facts,
-            fixes=self._fixes(an, fixer, rc, cause, affected), cause=cause, group=key, root=group_root)
+            fixes=self._fixes(an, fixer, rc, cause), cause=cause, group=key, root=group_root)
 
-    def _fixes(self, an: Analysis, fixer: Fixer, rc: ResourceChange, cause: Cause, affected: set[str]) -> list[Fix]:
+    def _fixes(self, an: Analysis, fixer: Fixer, rc: ResourceChange, cause: Cause) -> list[Fix]:
         fixes: list[Fix] = []
         attr = top_attr(cause.path) or "ami"
+        pinned = fixer.pin(rc, cause, what="image", title=None if cause.through else "Pin the AMI the instance runs now")
+        if pinned.fix is not None:
+            fixes.append(pinned.fix)
+        else:
+            fixes.append(Fix(title="Pin the AMI the instance runs now",
+                             detail=f"No pin can be written automatically: {pinned.reason}."))
         if cause.through:
-            up = cause.through[0]
+            inner = cause
+            while inner.inner is not None:
+                inner = inner.inner
+            up, up_attr = inner.change, top_attr(inner.path)
             fixes.append(Fix(
                 title="Make the trigger follow a reviewed value, not the newest image",
-                detail=f"{rc.full_address} is replaced because {up} changes with every new image. Feed {up} from a "
-                       "pinned image id or a version string you change on purpose; or remove the trigger."))
+                detail=f"{rc.full_address} is replaced because {cause.through[0]} changes with every new image. Feed "
+                       f"{cause.through[0]} from a pinned image id or a version string you change on purpose; or "
+                       "remove the trigger."))
+            if up_attr:
+                ignored = fixer.ignore(up, [up_attr], f"{rc.full_address} is then no longer replaced when a new image "
+                                                      "appears.")
+                if ignored.fix is not None:
+                    fixes.append(ignored.fix)
         else:
-            pinned = fixer.pin(rc, cause, affected, what="image", title="Pin the AMI the instance runs now")
-            if pinned.fix is not None:
-                fixes.append(pinned.fix)
-            else:
-                fixes.append(Fix(title="Pin the AMI the instance runs now",
-                                 detail=f"No pin can be written automatically: {pinned.reason}."))
-        ignored = fixer.ignore(rc, [attr], "new instances still get the newest image.") if not cause.through else \
-            fixer.ignore(rc, ["ami"] if rc.type == "aws_instance" else [attr], "")
-        if not cause.through:
+            ignored = fixer.ignore(rc, [attr], "new instances still get the newest image.")
             if ignored.fix is not None:
                 fixes.append(ignored.fix)
             else:
+                calls = fixer.call_site(rc, cause, attr)
+                fixes.extend(calls)
                 fixes.append(Fix(title="Keep the running instance when the image changes",
-                                 detail=ignored.reason + "."))
+                                 detail=ignored.reason + (". Use the call-site fixes above." if calls else
+                                                          ", and the module offers no switch for it.")))
         fixes.append(Fix(
             title="Accept replacement, and make it harmless",
             detail="Put every setup step into `user_data` (or bake it into the image) and keep data on a separate "

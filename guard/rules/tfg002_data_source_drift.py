@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from typing import Iterable
 
 from ..advice import advice_for
@@ -12,7 +11,7 @@ from ..engine import Cause, CauseKind
 from ..findings import Finding, Fix, Severity, action_words
 from ..fixes import Fixer
 from ..model import ResourceChange
-from ..values import PLACEHOLDERS, SENSITIVE, path_text, top_attr
+from ..values import SENSITIVE, get_path, path_text, top_attr
 from .base import Claimed, Rule, group_key
 
 
@@ -63,18 +62,12 @@ class DataSourceDrift(Rule):
     kinds = frozenset({CauseKind.image_drift, CauseKind.world_drift, CauseKind.identity_change})
 
     def check(self, an: Analysis, claimed: Claimed) -> Iterable[Finding]:
-        groups: dict[str | None, set[str]] = defaultdict(set)
-        keys = []
+        fixer = Fixer(an)
         for rc, cause in claimed:
             key = group_key(self.id, an, cause)
-            groups[key].add(rc.full_address)
-            keys.append(key)
-        fixer = Fixer(an)
-        for (rc, cause), key in zip(claimed, keys, strict=True):
-            yield self._finding(an, fixer, rc, cause, key, groups[key] if key else {rc.full_address})
+            yield self._finding(an, fixer, rc, cause, key)
 
-    def _finding(self, an: Analysis, fixer: Fixer, rc: ResourceChange, cause: Cause, key: str | None,
-                 affected: set[str]) -> Finding:
+    def _finding(self, an: Analysis, fixer: Fixer, rc: ResourceChange, cause: Cause, key: str | None) -> Finding:
         root = cause.root
         assert root is not None
         dtype = (root.target or root.ref).split(".")[1] if (root.target or root.ref).startswith("data.") else ""
@@ -115,11 +108,15 @@ class DataSourceDrift(Rule):
         title = (f"{rc.full_address} will be replaced because the plan runs with another account or region"
                  if cause.kind is CauseKind.identity_change
                  else f"{rc.full_address} will be replaced because {data_address} returns a new value")
-        shown_after = after if after not in PLACEHOLDERS and not hidden else "a new value"
+        shown_after = "a new value"
+        if cause.data is not None and cause.root is not None and cause.root.attr and an.data_value_shown(cause):
+            value = get_path(cause.data.values, cause.root.attr)
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                shown_after = str(value)
         return self.finding(
             an, rc, title=title, message=message, chain=an.chain(cause),
             values=[self.value_change(path, before, after)] if path else [], paths=[path] if path else [],
-            facts=facts, fixes=self._fixes(an, fixer, rc, cause, dtype, affected), cause=cause, group=key,
+            facts=facts, fixes=self._fixes(an, fixer, rc, cause, dtype), cause=cause, group=key,
             root=f"{data_address} returns {shown_after}")
 
     @staticmethod
@@ -142,8 +139,7 @@ class DataSourceDrift(Rule):
             out["other_stack_output"] = str(root.attr[1])
         return out
 
-    def _fixes(self, an: Analysis, fixer: Fixer, rc: ResourceChange, cause: Cause, dtype: str,
-               affected: set[str]) -> list[Fix]:
+    def _fixes(self, an: Analysis, fixer: Fixer, rc: ResourceChange, cause: Cause, dtype: str) -> list[Fix]:
         fixes: list[Fix] = []
         path = cause.path
         top = top_attr(path) or ""
@@ -153,7 +149,7 @@ class DataSourceDrift(Rule):
                 detail=f"{rc.full_address} is replaced only because {cause.through[0]} changes: pin the value that "
                        f"reaches it from {cause.data.address if cause.data else cause.root.ref if cause.root else 'the data source'}."))
         else:
-            pinned = fixer.pin(rc, cause, affected)
+            pinned = fixer.pin(rc, cause)
             if pinned.fix is not None and (an.data_value_shown(cause)):
                 fixes.append(pinned.fix)
             else:
@@ -189,9 +185,15 @@ class DataSourceDrift(Rule):
             if ignored.fix is not None:
                 fixes.append(ignored.fix)
             else:
-                fixes.append(Fix(title=f"Keep the resource when `{top}` changes", detail=ignored.reason + "."))
+                calls = fixer.call_site(rc, cause, top)
+                fixes.extend(calls)
+                fixes.append(Fix(title=f"Keep the resource when `{top}` changes",
+                                 detail=ignored.reason + (". Use the call-site fixes above." if calls else
+                                                          ", and the module offers no switch for it.")))
         advice = advice_for(rc.type, list(path))
         if advice is not None:
+            addr = an.address(rc)
+            owned = addr is not None and an.graph.owned(addr.module_names)
             fixes.append(Fix(title=f"About `{rc.type}.{advice.attr}`", detail=f"{advice.why} {advice.fix}",
-                             snippet=advice.snippet))
+                             snippet=advice.snippet if owned else None))
         return fixes

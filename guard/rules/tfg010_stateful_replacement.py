@@ -216,8 +216,11 @@ class StatefulReplacement(Rule):
         advice = advice_for(rc.type, list(path))
         if advice is not None:
             loc = an.graph.loc(cause.chain[0].where, cause.chain[0].line) if cause.chain else None
+            addr = an.address(rc)
+            owned = addr is not None and an.graph.owned(addr.module_names)
             fixes.append(Fix(title=f"About `{rc.type}.{advice.attr}`",
-                             detail=f"{advice.why} {advice.fix}", snippet=advice.snippet, location=loc))
+                             detail=f"{advice.why} {advice.fix}", snippet=advice.snippet if owned else None,
+                             location=loc if owned else None))
         else:
             top = top_attr(path)
             if top:
@@ -226,7 +229,7 @@ class StatefulReplacement(Rule):
                 if ignored.fix is not None:
                     ignored.fix.title = f"To keep the object, ignore changes to `{top}`"
                     ignored.fix.strategy = None  # a code change: `fix` leaves it to a person
-                    ignored.fix.edit = None
+                    ignored.fix.edits = []
                     fixes.append(ignored.fix)
         return fixes
 

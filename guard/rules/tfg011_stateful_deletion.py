@@ -72,7 +72,7 @@ class StatefulDeletion(Rule):
                 continue
             instance = ".".join(f"module.{m.name}" + (f"[{format_key(m.key)}]" if m.key is not None else "")
                                 for m in addr.modules[:depth])
-            if len(call.for_each_expression):
+            if isinstance(step.key, str):  # for_each keys are strings, count indexes numbers
                 return instance, f"the key {format_key(step.key)} is no longer in the for_each of module.{step.name}"
             return instance, f"module.{step.name} has a smaller count now, so index {step.key} is gone"
         return None
@@ -179,7 +179,11 @@ class StatefulDeletion(Rule):
             if new is None or other.full_address == rc.full_address:
                 continue
             similarity = _similarity(an, rc, other, new)
-            if similarity < 0.8:
+            # In the same module instance, one object deleted and one of its type created is most likely
+            # the same thing under a new address (a count-selected variant, a renamed key), even when
+            # some settings differ (the variant ignores the image the old one would have been given).
+            same_module = new.module_address == gone.module_address
+            if similarity < (0.5 if same_module else 0.8):
                 continue
             score = (similarity, new.name == gone.name, new.module_names == gone.module_names)
             if best is None or score > best[0]:
