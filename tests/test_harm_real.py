@@ -19,7 +19,7 @@ import hcl2
 
 def guard(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "guard", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+                          check=False, timeout=300)
 
 
 def check(built, *args: str) -> tuple[int, dict]:
@@ -81,7 +81,7 @@ def test_tfg005_a_security_group_rule_added_by_hand_is_an_error_with_the_rule_as
     assert pasted in adopted["resource"][0]["aws_security_group"]["web"]["ingress"]
     # ignoring rules on a security group keeps whatever anyone adds: shown, never written by `fix`
     ignore = fix(finding, "Keep the running resource")
-    assert ignore["edit"] is None and ignore["strategy"] is None and "not advised" in ignore["title"]
+    assert ignore["edits"] == [] and ignore["strategy"] is None and "not advised" in ignore["title"]
     assert 'rule = "TFG005"' in fix(finding, "confirm the revert")["snippet"]
 
 
@@ -103,8 +103,8 @@ def test_tfg005_a_tag_added_by_hand_is_a_warning_and_the_refresh_noise_is_not_re
     snippet = fix(volume, "write it into the code")["snippet"]
     assert hcl2.loads(snippet + "\n")["tags"] == {"CostCenter": "cc-1234", "Name": "h5-data"}
     ignore = fix(volume, "Keep the running resource")
-    assert ignore["strategy"] == "ignore" and ignore["edit"]["text"] == "tags"
-    assert ignore["edit"]["line"] == line_of(built.dir / "main.tf", r'^resource "aws_ebs_volume" "data"')
+    assert ignore["strategy"] == "ignore" and ignore["edits"][0]["text"] == "tags"
+    assert ignore["edits"][0]["line"] == line_of(built.dir / "main.tf", r'^resource "aws_ebs_volume" "data"')
 
     result = guard(built.dir, "check", "plan.json", "-C", ".")
     out = result.stdout
@@ -128,7 +128,7 @@ def test_tfg012_timestamp_in_user_data_replaces_the_instance_on_every_apply(real
     assert finding["chain"][0]["location"]["line"] == line_of(built.dir / "main.tf", r"echo built at")
     assert "lost on every apply" in finding["message"]  # an instance holds data
     ignore = fix(finding, "Keep the running resource")
-    assert ignore["strategy"] == "ignore" and ignore["edit"]["text"] == "user_data"
+    assert ignore["strategy"] == "ignore" and ignore["edits"][0]["text"] == "user_data"
     assert 'resource "time_static"' in fix(finding, "time_static")["snippet"]
     assert "triggers_replace" in fix(finding, "terraform_data")["snippet"]
     # nothing else claims it
@@ -179,7 +179,7 @@ def test_tfg021_user_data_with_timestamp_restarts_the_instance_on_every_apply(re
     assert "instance-store" in finding["message"] and "timestamp()" in finding["message"]
     assert finding["chain"][-1]["ref"] == "timestamp()"
     ignore = fix(finding, "Keep the running resource")
-    assert ignore["strategy"] == "ignore" and ignore["edit"]["text"] == "user_data"
+    assert ignore["strategy"] == "ignore" and ignore["edits"][0]["text"] == "user_data"
 
 
 def test_out_of_band_twin_with_the_fixes_in_the_code_is_clean(real_plans):
@@ -212,7 +212,7 @@ def test_tfg006_function_on_the_newest_ecr_image_is_an_unreviewed_deploy(real_pl
     pin = fix(finding, "Pin the release")
     assert pin["strategy"] == "pin" and pin["snippet"] == f'image_uri = "{old}"'
     assert pin["location"]["line"] == line_of(built.dir / "main.tf", r"^\s*image_uri\s*=")
-    assert fix(finding, "Keep the running resource")["edit"]["text"] == "image_uri"
+    assert fix(finding, "Keep the running resource")["edits"][0]["text"] == "image_uri"
 
 
 def test_tfg006_task_definition_on_a_tag_read_from_ssm_is_replaced_by_an_unreviewed_deploy(real_plans):
@@ -273,7 +273,7 @@ def test_fleet_prints_its_cause_once_in_text_and_markdown(real_plans):
     assert tfg001.count("why:") == 1 and tfg001.count("<- data.aws_ami.al2  [main.tf:") == 1
     assert all(address in tfg001 for address in INSTANCES)
     markdown = guard(built.dir, "check", "plan.json", "-C", ".", "--format", "markdown").stdout
-    details = re.findall(r"<details><summary>.*?</details>", markdown, re.S)
+    details = re.findall(r"<details><summary>.*?</details>", markdown, re.DOTALL)
     [md001] = [d for d in details if "TFG001 ami-drift" in d]
     assert "(4 resources)" in md001 and md001.count("**Why**") == 1
     assert md001.count("&lt;- data.aws_ami.al2") == 1
@@ -388,3 +388,42 @@ def test_tfg021_rollout_from_a_variable_change_is_a_warning(real_plans):
     assert api["severity"] == "warning" and api["cause"] == "code_change"  # var.image_id, through the template
     assert "likely intended" in api["message"]
     assert "aws_autoscaling_group.api" not in findings(report, "TFG020")
+
+
+# -- `replace-guard fix`, then plan again -------------------------------------------------------
+def _fix_and_plan(built, moto_server, tmp_path):
+    import realtf
+
+    log: dict[str, subprocess.CompletedProcess] = {}
+
+    def edit(path: Path) -> None:
+        log["fix"] = guard(path, "fix", str(built.plan_json_path), "-C", ".", "--write")
+
+    again = realtf.rerun(built, moto_server, tmp_path, built.name + "_fixed", edit=edit,
+                         commands=[("validate", "-no-color")])
+    return again, log["fix"]
+
+
+def test_fix_write_keeps_what_runs_and_leaves_the_security_rule_to_a_person(real_plans, moto_server, tmp_path):
+    built = real_plans["out_of_band"]
+    again, fixed = _fix_and_plan(built, moto_server, tmp_path)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    actions = {rc["address"]: rc["change"]["actions"] for rc in again.plan()["resource_changes"]}
+    for address in ("aws_instance.stamped", "aws_instance.restarted", "aws_secretsmanager_secret_version.app",
+                    "aws_ebs_volume.data"):
+        assert actions[address] == ["no-op"], (address, actions[address])
+    # the rule added by hand to a security group is not ignored behind anyone's back
+    assert actions["aws_security_group.web"] == ["update"]
+    _, report = check(again)
+    assert [(f["rule"], f["address"]) for f in report["findings"]] == [("TFG005", "aws_security_group.web")]
+
+
+def test_fix_write_pins_the_fleet_image_and_nothing_rolls(real_plans, moto_server, tmp_path):
+    built = real_plans["image_fleet"]
+    again, fixed = _fix_and_plan(built, moto_server, tmp_path)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    actions = {rc["address"]: rc["change"]["actions"] for rc in again.plan()["resource_changes"]}
+    for address in [*INSTANCES, *ROLLED]:
+        assert actions[address] == ["no-op"], (address, actions[address])
+    code, report = check(again)
+    assert code == 0 and not [f for f in report["findings"] if f["severity"] == "error"]

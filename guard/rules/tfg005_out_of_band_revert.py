@@ -163,7 +163,7 @@ class OutOfBandRevert(Rule):
             fix = ignored.fix
             if security:
                 fix = fix.model_copy(update={
-                    "title": fix.title + " (not advised here)", "strategy": None, "edit": None,
+                    "title": fix.title + " (not advised here)", "strategy": None, "edits": [],
                     "detail": fix.detail + " On a security-relevant resource that keeps every rule anyone adds by "
                                            "hand: `replace-guard fix` does not write it."})
             fixes.append(fix)

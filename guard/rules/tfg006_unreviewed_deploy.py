@@ -104,7 +104,7 @@ class UnreviewedDeploy(Rule):
         return out
 
     def advice_table(self) -> str:
-        return "\n".join(f"  {rtype}: {', '.join(attrs)}" for rtype, attrs in DEPLOY_ATTRS.items())
+        return "\n".join(f"{rtype}: {', '.join(attrs)}" for rtype, attrs in DEPLOY_ATTRS.items())
 
     def check(self, an: Analysis, claimed: Claimed) -> Iterable[Finding]:
         by_change: dict[int, list[tuple[ResourceChange, Cause]]] = {}
@@ -167,7 +167,7 @@ class UnreviewedDeploy(Rule):
                 detail=f"{rc.full_address} follows {cause.through[0]}, which takes its value from the data source: "
                        "release through that resource's code."))
         else:
-            pinned = fixer.pin(rc, cause, affected, what="release", title="Pin the release that runs now")
+            pinned = fixer.pin(rc, cause, what="release", title="Pin the release that runs now", also=affected)
             if pinned.fix is not None and an.data_value_shown(cause):
                 fixes.append(pinned.fix)
             else:

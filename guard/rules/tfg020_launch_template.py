@@ -198,7 +198,8 @@ class LaunchTemplateDrift(Rule):
         local = saddr.local if saddr else "aws_launch_template.this"
         fixes: list[Fix] = []
         if cause.drift and cause.data is not None and not cause.through:
-            pinned = fixer.pin(src, cause, affected, what="image", title=f"Pin the image {src.full_address} uses now")
+            pinned = fixer.pin(src, cause, what="image", title=f"Pin the image {src.full_address} uses now",
+                               also=affected)
             if pinned.fix is not None:
                 fixes.append(pinned.fix)
         if src.type == CONFIGURATION:

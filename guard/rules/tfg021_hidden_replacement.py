@@ -207,19 +207,16 @@ class HiddenReplacement(Rule):
 
     def _group_fixes(self, an: Analysis, fixer: Fixer, rc: ResourceChange, cause: Cause) -> list[Fix]:
         fixes: list[Fix] = []
-        inner = cause.inner
-        while inner is not None and inner.inner is not None and inner.through:
+        inner = cause
+        while inner.inner is not None:
             inner = inner.inner
-        if inner is not None and inner.data is not None and not inner.through:
-            up = inner.change
-            node = _node(an, up)
-            template = {c.full_address for c in an.index.instances(*node)} if node else {up.full_address}
-            pinned = fixer.pin(up, inner, template, what="image",
-                               title=f"Pin the image {up.full_address} uses now")
+        if cause.through and inner.data is not None:
+            up = inner.change.full_address
+            pinned = fixer.pin(rc, cause, what="image", title=f"Pin the image {up} uses now")
             if pinned.fix is not None:
                 fixes.append(pinned.fix)
             else:
-                fixes.append(Fix(title=f"Pin the image {up.full_address} uses now",
+                fixes.append(Fix(title=f"Pin the image {up} uses now",
                                  detail=f"No pin can be written automatically: {pinned.reason}."))
         fixes.append(Fix(
             title="Make the refresh safe",
@@ -241,10 +238,5 @@ class HiddenReplacement(Rule):
                         detail=ignored.reason + ".")]
         if any(c.kind in ASKED_KINDS for c in causes):
             # the code asked for this value: ignoring it would hide a change someone made on purpose
-            return [ignored.fix.model_copy(update={"strategy": None, "edit": None})]
+            return [ignored.fix.model_copy(update={"strategy": None, "edits": []})]
         return [ignored.fix]
-
-
-def _node(an: Analysis, rc: ResourceChange) -> tuple[tuple[str, ...], str] | None:
-    addr = an.address(rc)
-    return (addr.module_names, addr.local) if addr is not None else None
