@@ -407,7 +407,12 @@ def _fix_and_plan(built, moto_server, tmp_path):
 def test_fix_write_keeps_what_runs_and_leaves_the_security_rule_to_a_person(real_plans, moto_server, tmp_path):
     built = real_plans["out_of_band"]
     again, fixed = _fix_and_plan(built, moto_server, tmp_path)
-    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    # the security rule is left to a person: `fix` says so and exits 1 (an error without an edit)
+    assert fixed.returncode == 1, fixed.stdout + fixed.stderr
+    assert "TFG005 aws_security_group.web: no automatic edit: a change made by hand to a security-relevant" \
+        in fixed.stderr
+    assert "TFG012 aws_instance.stamped: Keep the running resource when `user_data` changes (ignore): applied" \
+        in fixed.stderr
     actions = {rc["address"]: rc["change"]["actions"] for rc in again.plan()["resource_changes"]}
     for address in ("aws_instance.stamped", "aws_instance.restarted", "aws_secretsmanager_secret_version.app",
                     "aws_ebs_volume.data"):
