@@ -28,6 +28,7 @@ class Analysis:
     engine: Engine
     stateful_types: frozenset[str]
     _links: dict[int, ChainLink] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict)  # what rules share, built once per plan
 
     @classmethod
     def build(cls, label: str, plan: Plan, sources: SourceTree, stateful_types: frozenset[str],

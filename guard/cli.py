@@ -275,7 +275,7 @@ def rules(rule_id):
         click.echo(rule_doc(rule))
         return
     for rule in ALL_RULES:
-        click.echo(f"{rule.id}  {rule.severity.value:<8} {rule.name}: {rule.summary}")
+        click.echo(f"{rule.id}  {rule.severity_text or rule.severity.value:<13} {rule.name}: {rule.summary}")
 
 
 def rule_doc(rule) -> str:

@@ -148,3 +148,30 @@ WHAT_CHANGED: dict[str, str] = {
     "external": "the program printed something else this time",
     "http": "the URL returned something else this time",
 }
+
+
+# Data sources that return a new value on every read (a fresh token, a generated password): like
+# timestamp(), what they feed changes on every plan. type -> (attributes that are new on each
+# read, None for all; what they return).
+VOLATILE_DATA: dict[str, tuple[frozenset[str] | None, str]] = {
+    "aws_ecr_authorization_token": (frozenset({"authorization_token", "password", "expires_at"}),
+                                    "returns a new registry token on every read"),
+    "aws_eks_cluster_auth": (frozenset({"token"}), "returns a new cluster token on every read"),
+    "aws_secretsmanager_random_password": (frozenset({"random_password"}),
+                                           "generates a new password on every read"),
+    "google_client_config": (frozenset({"access_token"}), "returns a new access token on every read"),
+    "google_service_account_access_token": (frozenset({"access_token"}),
+                                            "returns a new access token on every read"),
+}
+
+
+def volatile_data(dtype: str, attr: tuple[str | int, ...] | list[str | int] = ()) -> str | None:
+    """What a data source attribute returns when it is new on every read (see VOLATILE_DATA), else None."""
+    found = VOLATILE_DATA.get(dtype)
+    if found is None:
+        return None
+    attrs, words = found
+    first = attr[0] if attr else None
+    if attrs is None or (isinstance(first, str) and first in attrs):
+        return words
+    return None

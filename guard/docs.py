@@ -18,7 +18,7 @@ def rules_table() -> str:
     lines = ["| rule | default | finds |", "|---|---|---|"]
     for rule in ALL_RULES:
         summary = rule.summary.replace("|", "\\|")
-        lines.append(f"| {rule.id} | {rule.severity.value} | {rule.name}: {summary} |")
+        lines.append(f"| {rule.id} | {rule.severity_text or rule.severity.value} | {rule.name}: {summary} |")
     return "\n".join(lines)
 
 

@@ -27,7 +27,8 @@ from typing import Any, Iterable
 
 from .address import Address, format_key
 from .config_graph import (ConfigGraph, all_references, expression_at, module_label, references)
-from .datasources import DataClass, data_class
+from .datasources import DataClass, data_class, volatile_data
+from .diff import leaf_changes
 from .hcl import VOLATILE_FUNCTIONS, Ref, literal_key, scan_expression, scan_value, single_reference
 from .model import ResourceChange, raw_value
 from .plan_index import DataInstance, PlanIndex, is_replace
@@ -720,7 +721,7 @@ class Engine:
             if unknown.get(key) is True:
                 unknowns.append((key,))
             elif key in after and before.get(key) != after.get(key):
-                differ.append((key,))
+                differ.extend(_block_leaves(key, before.get(key), after.get(key), unknown.get(key)))
         return differ + unknowns
 
     def explain_path(self, rc: ResourceChange, path: tuple[str | int, ...]) -> Cause:
@@ -835,6 +836,11 @@ class Engine:
         dtype = _dtype(root)
         data = ch.data[0] if ch.data else None
         cls = data_class(dtype)
+        volatile = volatile_data(dtype, root.attr)
+        if volatile is not None:
+            return replace(base, kind=CauseKind.volatile, chain=ch.hops, data=data, others=others,
+                           matched_by_value=False, evidence=f"{data.address if data is not None else root.ref} "
+                                                            f"{volatile}")
         if cls is DataClass.identity:
             kind = CauseKind.identity_change
         elif dtype == "aws_ami" and (not root.attr or root.attr[0] in IMAGE_ATTRS) and self.most_recent(root):
@@ -1003,6 +1009,16 @@ def _holds(values: dict[str, Any], attr: tuple[str | int, ...], new: Any) -> boo
             return True
         return isinstance(value, str) and isinstance(new, str) and len(value) >= 6 and value in new
     return any(v == new or (isinstance(v, list) and new in v) for v in values.values())
+
+
+def _block_leaves(key: str, before: Any, after: Any, unknown: Any) -> list[tuple[str | int, ...]]:
+    """A changed attribute's path; for a nested block (a list of objects) the paths of the leaves
+    that change in it (`launch_template[0].version`), which the configuration has expressions for."""
+    if not (isinstance(before, list) and isinstance(after, list) and before and after
+            and all(isinstance(b, dict) for b in before + after)):
+        return [(key,)]
+    leaves = leaf_changes(before, after, unknown, (key,))
+    return leaves or [(key,)]
 
 
 def _meaningful(a: Any, b: Any) -> bool:

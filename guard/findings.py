@@ -91,7 +91,8 @@ class Finding(BaseModel):
     location: Location | None = None
     allowed_by: str | None = None
     cause: str = Field("", description="the kind of the root cause, e.g. `image_drift`, `world_drift`, "
-                                       "`code_change`, `not_proven` (see `replace-guard rules`)")
+                                       "`code_change`, `volatile`, `not_proven`, `out_of_band_change` (a change made "
+                                       "outside Terraform, TFG005) (see `replace-guard rules`)")
     group: str | None = Field(None, description="findings that share one root cause (the same data source "
                                                 "instance and new value, the same function, the same drift) "
                                                 "share this key")

@@ -76,6 +76,9 @@ def _no_edit_reason(finding: Finding, strategy: str) -> str:
         "TFG004": "the region or account changed: plan again with the right ones; nothing to edit",
         "TFG011": "a deletion: a moved block or `terraform state rm` (see the finding) is a decision for a person",
         "TFG010": "a change someone made in the code: keep it, or revert it by hand",
+        "TFG005": "a change made by hand to a security-relevant resource: write it into the code (the finding "
+                  "shows the HCL) or allow the revert; ignoring it would keep whatever anyone adds",
+        "TFG021": "a rollout the code asks for: apply it when replacing the machines is fine, or allow it",
     }
     if finding.rule in by_rule:
         return by_rule[finding.rule]

@@ -14,6 +14,7 @@ Both carry an `Edit` that `replace-guard fix` applies.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -42,22 +43,24 @@ class Fixer:
         self.an = an
 
     # -- pin ------------------------------------------------------------------------------------
-    def pin(self, rc: ResourceChange, cause: Cause, what: str = "value", title: str | None = None) -> PinResult:
+    def pin(self, rc: ResourceChange, cause: Cause, what: str = "value", title: str | None = None,
+            also: Iterable[str] = ()) -> PinResult:
         """The pin for a drift finding: at the hop nearest the data source that can hold it; for a
         change that comes through another resource (a trigger, an upstream replacement), the pin of
-        that resource's own change."""
+        that resource's own change. `also`: updates the rule knows change for the same cause, which
+        the pinned line may serve besides the replacements (`drift_changed`)."""
         if cause.through:
             inner = cause
             while inner.inner is not None:
                 inner = inner.inner
             up = inner.change
-            found = self._pin(up, inner, self.an.drift_changed | {up.full_address}, what,
+            found = self._pin(up, inner, self.an.drift_changed | {up.full_address, *also}, what,
                               title or f"Pin the {what} that reaches it through {cause.through[0]}")
             if found.fix is not None:
                 found.fix.detail = (f"{rc.full_address} changes only because {cause.through[0]} does; "
                                     + found.fix.detail)
             return found
-        return self._pin(rc, cause, self.an.drift_changed, what, title)
+        return self._pin(rc, cause, self.an.drift_changed | set(also), what, title)
 
     def _pin(self, rc: ResourceChange, cause: Cause, affected: set[str], what: str, title: str | None) -> PinResult:
         an = self.an

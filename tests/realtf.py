@@ -32,6 +32,7 @@ from __future__ import annotations
 import atexit
 import concurrent.futures
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
@@ -222,6 +223,56 @@ def put_parameter(moto: MotoServer, name: str, value: str, region: str) -> None:
     moto.client("ssm", region).put_parameter(Name=name, Value=value, Type="String", Overwrite=True)
 
 
+def authorize_ingress(moto: MotoServer, group_id: str, protocol: str, port: int, cidr: str, region: str) -> None:
+    """What `aws ec2 authorize-security-group-ingress` does: one rule added outside Terraform."""
+    moto.client("ec2", region).authorize_security_group_ingress(
+        GroupId=group_id,
+        IpPermissions=[{"IpProtocol": protocol, "FromPort": port, "ToPort": port,
+                        "IpRanges": [{"CidrIp": cidr}]}],
+    )
+
+
+def create_tags(moto: MotoServer, resource_id: str, tags: Mapping[str, str], region: str) -> None:
+    """What `aws ec2 create-tags` does: tags added outside Terraform."""
+    moto.client("ec2", region).create_tags(
+        Resources=[resource_id], Tags=[{"Key": k, "Value": v} for k, v in sorted(tags.items())])
+
+
+def push_image(moto: MotoServer, repository: str, tag: str, region: str) -> tuple[str, str]:
+    """What `aws ecr put-image` does (the repository is created when missing): a small manifest
+    that differs per tag, so each push has its own digest. Returns (digest, repository URI)."""
+    ecr = moto.client("ecr", region)
+    try:
+        uri = ecr.create_repository(repositoryName=repository)["repository"]["repositoryUri"]
+    except ecr.exceptions.RepositoryAlreadyExistsException:
+        uri = ecr.describe_repositories(repositoryNames=[repository])["repositories"][0]["repositoryUri"]
+    manifest = json.dumps({
+        "schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023,
+                   "digest": "sha256:" + hashlib.sha256(f"config {repository} {tag}".encode()).hexdigest()},
+        # moto's digest is the SHA-256 of the layer digests: one layer per tag, one digest per push
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1024,
+                    "digest": "sha256:" + hashlib.sha256(f"layer {repository} {tag}".encode()).hexdigest()}],
+    })
+    image = ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag)["image"]
+    return image["imageId"]["imageDigest"], uri
+
+
+def state_value(workspace: Path, reference: str) -> str:
+    """`ADDRESS.ATTRIBUTE` read from the workspace's state file (e.g. `aws_security_group.web.id`)."""
+    address, _, attr = reference.rpartition(".")
+    state = json.loads((workspace / "terraform.tfstate").read_text())
+    for res in state.get("resources", []):
+        base = ".".join(p for p in (res.get("module"), f"{res['type']}.{res['name']}" if res.get("mode") == "managed"
+                                    else f"data.{res['type']}.{res['name']}") if p)
+        for inst in res.get("instances", []):
+            key = inst.get("index_key")
+            full = base + (f"[{json.dumps(key)}]" if key is not None else "")
+            if full == address:
+                return str(inst["attributes"][attr])
+    raise ScenarioBuildError(f"{address} not in the state of {workspace}")
+
+
 # --------------------------------------------------------------------------
 # terraform
 
@@ -380,6 +431,11 @@ STEP_KINDS = {
     "put_parameter": "write an SSM String parameter (value = '...', may use {KEY})",
     "create_snapshot": "snapshot a new volume, tagged Role = the given value (save_as = KEY)",
     "taint": "terraform taint ADDRESS",
+    "state_value": "read ADDRESS.ATTRIBUTE from the state (save_as = KEY)",
+    "authorize_ingress": "add a rule to security group ID outside Terraform (protocol, port, cidr)",
+    "create_tags": "add tags = { K = V } to EC2 resource ID outside Terraform",
+    "push_image": "push a small image to ECR repository NAME (created if missing) with tag = T; "
+                  "save_as = KEY saves the digest, KEY_uri the repository URI @ digest",
     "overlay": "copy the scenario's sub-folder over the root module (a code change)",
     "wait": "sleep so many seconds",
     "apply_dir": "init and apply another root module, a sub-folder of the workspace (vars = {...}): another stack",
@@ -539,6 +595,18 @@ def _run_step(step: dict, ws: Workspace, src: Path, moto: MotoServer, region: st
         put_parameter(moto, step["put_parameter"], step["value"], step.get("region", region))
     elif kind == "taint":
         ws.run("taint", "-no-color", step["taint"], env=env)
+    elif kind == "state_value":
+        values[step["save_as"]] = state_value(ws.path, step["state_value"])
+    elif kind == "authorize_ingress":
+        authorize_ingress(moto, step["authorize_ingress"], step.get("protocol", "tcp"), int(step["port"]),
+                          step["cidr"], step.get("region", region))
+    elif kind == "create_tags":
+        create_tags(moto, step["create_tags"], step["tags"], step.get("region", region))
+    elif kind == "push_image":
+        digest, uri = push_image(moto, step["push_image"], step["tag"], step.get("region", region))
+        if "save_as" in step:
+            values[step["save_as"]] = digest
+            values[step["save_as"] + "_uri"] = f"{uri}@{digest}"
     elif kind == "overlay":
         shutil.copytree(src / step["overlay"], ws.path, dirs_exist_ok=True)
     elif kind == "wait":

@@ -92,7 +92,8 @@ def by_rule(doc: dict, rule: str) -> list[dict]:
 # -- the catalogue ------------------------------------------------------------------------------
 def test_every_rule_is_documented_like_ruff_documents_rules():
     ids = [r.id for r in ALL_RULES]
-    assert ids == ["TFG001", "TFG002", "TFG003", "TFG004", "TFG010", "TFG011", "TFG020"]
+    assert ids == ["TFG001", "TFG002", "TFG003", "TFG004", "TFG005", "TFG006", "TFG010", "TFG011", "TFG012", "TFG020",
+                   "TFG021"]
     for rule in ALL_RULES:
         for field in ("name", "summary", "why", "example", "fix"):
             assert getattr(rule, field).strip(), (rule.id, field)

@@ -6,8 +6,11 @@ A rule is documentation (what it finds, why it matters, an example, the fix: sho
 - `claims(an, rc, cause)`: for a replaced resource, whether this rule reports it, judged on the
   cause the engine found. Which rule wins when several would claim a replacement is decided in
   one place: `REPLACEMENT_PRECEDENCE` in `guard/rules/__init__.py`.
-- `check(an, claimed)`: the findings, from the replacements it claimed and from whatever other
-  part of the plan it reads (deletions, drift, updates).
+- `updates(an, rc)`: for an in-place update, the attribute paths of it this rule reports. Which
+  rule reports an attribute that several would is decided in one place too: `UPDATE_PRECEDENCE`.
+  Each path a rule keeps reaches `check` as a claimed `(rc, cause)` (the cause of that path).
+- `check(an, claimed)`: the findings, from the replacements and update paths it claimed and from
+  whatever other part of the plan it reads (deletions, drift).
 """
 
 from __future__ import annotations
@@ -31,11 +34,17 @@ class Rule:
     why: ClassVar[str]
     example: ClassVar[str]
     fix: ClassVar[str]
+    # How the catalogue shows the severity when findings take more than one (`error/warning`).
+    severity_text: ClassVar[str | None] = None
     # Cause kinds of replacements this rule reports (see claims()).
     kinds: ClassVar[frozenset[CauseKind]] = frozenset()
 
     def claims(self, an: Analysis, rc: ResourceChange, cause: Cause) -> bool:
         return cause.kind in self.kinds
+
+    def updates(self, an: Analysis, rc: ResourceChange) -> Sequence[tuple[str | int, ...]]:
+        """The attribute paths of an in-place update that this rule reports (none by default)."""
+        return ()
 
     def check(self, an: Analysis, claimed: Claimed) -> Iterable[Finding]:  # pragma: no cover - interface
         raise NotImplementedError

@@ -21,6 +21,7 @@ class StatefulReplacement(Rule):
     id = "TFG010"
     name = "stateful-replacement"
     severity = Severity.warning
+    severity_text = "warning/error"
     summary = ("replacement of a stateful resource (instance, volume, database, bucket, ...) for a visible reason: "
                "a code change (which attribute, old -> new), taint, `-replace`, `replace_triggered_by`, or the "
                "replacement of a resource it depends on; an error when the cause is not proven to be asked for")
