@@ -338,47 +338,6 @@ def iter_state_data(module: StateModule | None) -> Iterator[StateResource]:
                 yield res
 
 
-def get_path(value: Any, path: list[str | int] | tuple) -> Any:
-    """Walk a decoded value by an attribute path; None when it does not exist."""
-    for step in path:
-        if isinstance(value, dict) and isinstance(step, str):
-            value = value.get(step)
-        elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
-            value = value[step]
-        else:
-            return None
-    return value
-
-
-def is_marked(tree: Any, path: list[str | int] | tuple) -> bool:
-    """True when a sensitive/unknown marker tree marks `path` or any of its parents or children."""
-    node = tree
-    for step in path:
-        if node is True:
-            return True
-        if isinstance(node, dict) and isinstance(step, str):
-            node = node.get(step)
-        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
-            node = node[step]
-        else:
-            return False
-    return _any_true(node)
-
-
-def _any_true(node: Any) -> bool:
-    """True anywhere in a marker tree (iterative: a tree may nest as deep as the decoder allows)."""
-    stack = [node]
-    while stack:
-        node = stack.pop()
-        if node is True:
-            return True
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return False
-
-
 # -- shape checks of the configuration ---------------------------------------------------------
 # msgspec checks the typed fields while decoding; the expression trees stay Raw (decoded once
 # here, and cached on the struct for the rules). Terraform writes an `expressions` object whose
