@@ -65,6 +65,12 @@ class Rule:
         if location is None:
             location = an.block_location(rc)
         replace_paths = [list(p) for p in (rc.change.replace_paths or paths)]
+        if cause is not None and cause.others > 0 and chain:
+            import shlex
+
+            command = f"replace-guard explain {shlex.quote(an.label)} {shlex.quote(address or rc.full_address)}"
+            facts = {**(facts or {}), "other_chains": f"{cause.others} more chain(s) from this attribute; "
+                                                      f"`{command}` lists them"}
         return Finding(
             rule=self.id, severity=severity or self.severity, title=title, address=address or rc.full_address,
             plan=an.label, actions=list(rc.actions), action_reason=rc.action_reason,
