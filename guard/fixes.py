@@ -57,7 +57,7 @@ class Fixer:
             found = self._pin(up, inner, self.an.drift_changed | {up.full_address, *also}, what,
                               title or f"Pin the {what} that reaches it through {cause.through[0]}")
             if found.fix is not None:
-                found.fix.detail = (f"{rc.full_address} changes only because {cause.through[0]} does; "
+                found.fix.detail = (f"{rc.full_address} changes only because {cause.through[0]} does. "
                                     + found.fix.detail)
             return found
         return self._pin(rc, cause, self.an.drift_changed | set(also), what, title)
