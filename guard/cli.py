@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import os
 import sys
 from pathlib import Path
@@ -36,6 +38,28 @@ def _use_color(no_color: bool, stream: TextIO | None = None) -> bool:
         return (stream or sys.stdout).isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def _without_cycle_collection(command):
+    """Run a one-shot command with Python's cyclic garbage collector paused.
+
+    A large plan's analysis builds millions of small objects that form no reference cycles
+    (decoded values, findings, report text) and lives until the process exits; the collector
+    would walk them all again and again. Measured on 20,000 findings beside 80,000 unchanged
+    resources (benchmarks/out/findings): 9.7 s of CPU with it, 5.7 s without, the same peak
+    memory. Re-enabled afterwards (tests run commands in-process)."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return command(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -139,6 +163,7 @@ def _run(plans, directory, config_file, fail_on, allow, terraform, outputs: list
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal or with FORCE_COLOR (NO_COLOR does the same).")
 @click.option("--compact", is_flag=True, help="Text: one line per finding (path:line: severity - RULE address: title).")
 @click.option("--terraform", default=None, help="terraform binary for binary plan files.")
+@_without_cycle_collection
 def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color, compact, terraform):
     """Check PLAN files (terraform show -json output, '-' for stdin, or binary plans).
 
@@ -182,6 +207,7 @@ def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color,
 @click.option("--terraform", default=None, help="terraform binary for binary plan files.")
 @click.option("--config", "config_file", default=None, help="Config file (default: .replace-guard.toml or pyproject.toml).")
 @click.option("--no-color", is_flag=True)
+@_without_cycle_collection
 def explain(plan, address, directory, terraform, config_file, no_color):
     """The whole chain for one resource ADDRESS in PLAN."""
     from .config import load_config
