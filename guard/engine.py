@@ -32,7 +32,7 @@ from .hcl import VOLATILE_FUNCTIONS, Ref, literal_key, scan_expression, scan_val
 from .model import ResourceChange, raw_value
 from .plan_index import DataInstance, PlanIndex, is_replace
 from .sources import Where, expression_text
-from .values import get_path, is_marked, path_text
+from .values import get_path, path_text
 
 MAX_ROOTS = 64  # roots kept per node; more are counted, not listed
 MAX_DEPTH = 60  # hops through locals, variables and outputs
@@ -645,9 +645,9 @@ class Engine:
         return self.resolve(addr, self.trace_attr(addr.module_names, addr.local, tuple(path)), new, known)
 
     def new_value(self, rc: ResourceChange, path: tuple[str | int, ...] | list) -> tuple[Any, bool]:
-        if is_marked(self.index.part(rc, "after_unknown"), path):
+        if self.index.marked(rc, "after_unknown", path):
             return None, False
-        return get_path(self.index.part(rc, "after"), path), True
+        return self.index.at(rc, "after", path), True
 
     def explain(self, rc: ResourceChange) -> Cause | None:
         """The cause of a change that replaces (or updates) a resource: the most decisive of its
@@ -728,7 +728,7 @@ class Engine:
 
     def _explain_path(self, rc: ResourceChange, path: tuple[str | int, ...]) -> Cause:
         chains = self.chains(rc, path)
-        old = get_path(self.index.part(rc, "before"), path)
+        old = self.index.at(rc, "before", path)
         new, known = self.new_value(rc, path)
         base = Cause(kind=CauseKind.not_proven, change=rc, path=path)
         if not chains:

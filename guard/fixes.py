@@ -21,7 +21,7 @@ from .engine import Cause, Hop
 from .findings import Edit, Fix
 from .hcl import scan_expression
 from .model import ResourceChange
-from .values import get_path, hcl_literal, is_hashed, is_marked, path_text, top_attr
+from .values import get_path, hcl_literal, is_hashed, path_text, top_attr
 
 if TYPE_CHECKING:
     from .analysis import Analysis
@@ -50,9 +50,9 @@ class Fixer:
             return PinResult(None, "the plan names no attribute to pin")
         if cause.through:
             return PinResult(None, f"the value reaches it through {cause.through[0]}: stop that change first")
-        if is_marked(an.index.part(rc, "before_sensitive"), path):
+        if an.index.marked(rc, "before_sensitive", path):
             return PinResult(None, "the plan marks the value sensitive: it is never written into the code")
-        old = get_path(an.index.part(rc, "before"), path)
+        old = an.index.at(rc, "before", path)
         if old is None:
             return PinResult(None, "the plan does not show the value it runs today")
         if is_hashed(rc.type, path, old):
@@ -118,8 +118,8 @@ class Fixer:
                 reason = (f"`{hop.expression or hop.ref}` also serves resources this plan does not replace "
                           "for this cause")
             else:
-                part = self.an.index.part
-                olds = {repr(get_path(part(c, "before"), path)) for c in self._changes(served)}
+                at = self.an.index.at
+                olds = {repr(at(c, "before", path)) for c in self._changes(served)}
                 if len(olds) > 1:
                     reason = f"`{hop.expression or hop.ref}` serves instances that run different values today"
             found = self._checked[key] = (affected, reason)
@@ -253,4 +253,4 @@ def _assignment(attribute: str | None, expression: str) -> str:
 
 
 def value_of(an: Analysis, rc: ResourceChange, path: tuple) -> Any:
-    return get_path(an.index.part(rc, "before"), path)
+    return an.index.at(rc, "before", path)

@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 from .address import Address, parse_address
 from .model import NOOP, Plan, ResourceChange, StateResource, iter_state_data, raw_value
+from .values import get_path, is_marked
 
 # The parts of a change object that hold value trees.
 PARTS = ("before", "after", "after_unknown", "before_sensitive", "after_sensitive")
@@ -84,6 +85,7 @@ class PlanIndex:
     active: list[ResourceChange] = field(default_factory=list)  # every change that does something
     _addresses: dict[str, Address | None] = field(default_factory=dict)
     _parts: OrderedDict[int, dict[str, Any]] = field(default_factory=OrderedDict)
+    _at: dict[int, dict[tuple, Any]] = field(default_factory=dict)
     _by_value: dict[str, list[str]] | None = None
     _active_order: list[tuple[str, int]] | None = None
     _replacements: list[ResourceChange] | None = None
@@ -152,6 +154,35 @@ class PlanIndex:
         if name not in cache:
             cache[name] = raw_value(getattr(rc.change, name))
         return cache[name]
+
+    def at(self, rc: ResourceChange, name: str, path: tuple | list) -> Any:
+        """`get_path(part(rc, name), path)`, remembered for every change and path asked about.
+
+        The rules ask about one attribute of a change several times, far apart (the engine
+        first, then the rule, the values shown, the fixes): the answers are kept, the decoded
+        trees only for the last few changes (`part`)."""
+        memo = self._at.get(id(rc))
+        if memo is None:
+            memo = self._at[id(rc)] = {}
+        key = (name, tuple(path))
+        try:
+            return memo[key]
+        except KeyError:
+            found = memo[key] = get_path(self.part(rc, name), key[1])
+            return found
+
+    def marked(self, rc: ResourceChange, name: str, path: tuple | list) -> bool:
+        """`is_marked(part(rc, name), path)` for a marker tree (`after_unknown`, `*_sensitive`),
+        remembered like `at`."""
+        memo = self._at.get(id(rc))
+        if memo is None:
+            memo = self._at[id(rc)] = {}
+        key = (name, tuple(path), True)
+        try:
+            return memo[key]
+        except KeyError:
+            found = memo[key] = is_marked(self.part(rc, name), key[1])
+            return found
 
     # -- selections -----------------------------------------------------------------------------
     def managed(self) -> Iterator[ResourceChange]:
