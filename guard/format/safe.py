@@ -61,7 +61,8 @@ def defuse_json(text: str) -> str:
     occur only inside strings), and `##[` as `#\\u0023[`. No line of indented JSON starts with
     `::`, since strings keep their newlines escaped.
     """
-    text = _UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    if not text.isascii() or "\x7f" in text:  # DEL is the one ASCII character of the class
+        text = _UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
     return text.replace(LEGACY_COMMAND, "#\\u0023[") if LEGACY_COMMAND in text else text
 
 
