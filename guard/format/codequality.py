@@ -12,13 +12,12 @@ Findings allowed by the config are left out: GitLab has no notion of a suppresse
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from ..findings import Finding
 from ..report import Report
 from .base import Formatter, RenderOptions
-from .common import finding_file, plan_file, rule_name
+from .common import dumps_indented, finding_file, plan_file, rule_name
 from .plain import group_reference
 from .safe import defuse_json, field
 
@@ -64,4 +63,4 @@ class CodeQualityFormat(Formatter):
     name = "codequality"
 
     def render(self, report: Report, options: RenderOptions) -> str:
-        return defuse_json(json.dumps(build(report), indent=2, ensure_ascii=True)) + "\n"
+        return defuse_json(dumps_indented(build(report), ensure_ascii=True)) + "\n"

@@ -17,7 +17,6 @@ addresses and paths exactly as the plan has them (JSON-escaped), for tools to ma
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from urllib.parse import quote
 
@@ -25,7 +24,7 @@ from .. import __version__
 from ..findings import Finding, action_words
 from ..report import Group, Report
 from .base import Formatter, RenderOptions
-from .common import plan_file, repo_path
+from .common import dumps_indented, plan_file, repo_path
 from .plain import chain_inline, group_reference, message_lines
 from .safe import defuse_json, field
 
@@ -168,4 +167,4 @@ class SarifFormat(Formatter):
     name = "sarif"
 
     def render(self, report: Report, options: RenderOptions) -> str:
-        return defuse_json(json.dumps(build(report), indent=2, ensure_ascii=False)) + "\n"
+        return defuse_json(dumps_indented(build(report), ensure_ascii=False)) + "\n"
