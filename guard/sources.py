@@ -18,6 +18,9 @@ _HEADER = re.compile(
     r'^[ \t]*(resource|data|module|variable|output|locals)\b[ \t]*(?:"([^"]*)")?[ \t]*(?:"([^"]*)")?[ \t]*\{',
     re.M,
 )
+_IDENT = re.compile(r"[A-Za-z_][\w-]*")
+_ASSIGNED = re.compile(r"^\s*([A-Za-z_][\w-]*)\s*=", re.M)
+_ATTR = re.compile(r"\s*([A-Za-z_][\w-]*)\s*(?:=|\{)")
 REF = re.compile(
     r"(?<![\w.\"-])(?:"
     r"(?:var|local|each|count|path|terraform|self)\.[A-Za-z_][\w-]*"
@@ -83,6 +86,9 @@ class SourceTree:
         self._dirs: dict[Path, _Dir] = {}
         self._parsed: dict[Path, dict[str, Any]] = {}
         self._lines: dict[Path, list[str]] = {}
+        self._texts: dict[Path, str] = {}
+        self._assigned: dict[Path, frozenset[str]] = {}  # names written `name =` at a line start
+        self._attr_index: dict[tuple[Path, int, int], dict[str, int]] = {}
         self._modules_json: dict[str, str] | None = None
         self.errors: list[str] = []
 
@@ -144,13 +150,16 @@ class SourceTree:
         return d
 
     def _text(self, path: Path) -> str:
-        if path not in self._lines:
-            try:
-                text = path.read_text(encoding="utf-8-sig", errors="replace")
-            except OSError:
-                text = ""
-            self._lines[path] = text.splitlines()
-        return "\n".join(self._lines[path])
+        found = self._texts.get(path)
+        if found is None:
+            if path not in self._lines:
+                try:
+                    text = path.read_text(encoding="utf-8-sig", errors="replace")
+                except OSError:
+                    text = ""
+                self._lines[path] = text.splitlines()
+            found = self._texts[path] = "\n".join(self._lines[path])
+        return found
 
     def _parse(self, path: Path) -> dict[str, Any]:
         if path not in self._parsed:
@@ -187,7 +196,7 @@ class SourceTree:
             return None
         d = self._scan(directory)
         for path in d.locals_files:
-            if not re.search(rf"^\s*{re.escape(name)}\s*=", self._text(path), re.M):
+            if not self._assigns(path, name):
                 continue
             for block in self._parse(path).get("locals", []) or []:
                 if isinstance(block, dict) and name in block:
@@ -195,6 +204,18 @@ class SourceTree:
                     line = self.attr_line(Where(path, start, end), [name]) or start
                     return Where(path, line, line), block[name]
         return None
+
+    def _assigns(self, path: Path, name: str) -> bool:
+        """Whether a line of the file starts with `name =` (a cheap test before parsing it).
+
+        The names are collected once per file: testing each local with its own search over the
+        whole file was quadratic in a file of many locals."""
+        names = self._assigned.get(path)
+        if names is None:
+            names = self._assigned[path] = frozenset(m.group(1) for m in _ASSIGNED.finditer(self._text(path)))
+        if _IDENT.fullmatch(name):
+            return name in names
+        return re.search(rf"^\s*{re.escape(name)}\s*=", self._text(path), re.M) is not None
 
     def all_locals(self, directory: Path | None) -> dict[str, Any]:
         """Every local value of a module folder (name -> python-hcl2 value)."""
@@ -218,9 +239,24 @@ class SourceTree:
             lines = self._lines.get(where.file, [])
         start, end = where.line, where.end_line or len(lines)
         found = None
-        for step in path:
-            if not isinstance(step, str):
-                continue
+        steps = [step for step in path if isinstance(step, str)]
+        if steps and _IDENT.fullmatch(steps[0]):
+            # The first step, from the block's first line: looked up in an index of the block's
+            # lines, built once (a locals block of N entries was scanned once per local).
+            key = (where.file, start, end)
+            index = self._attr_index.get(key)
+            if index is None:
+                index = self._attr_index[key] = {}
+                for no in range(start, min(end, len(lines)) + 1):
+                    m = _ATTR.match(lines[no - 1])
+                    if m is not None:
+                        index.setdefault(m.group(1), no)
+            found = index.get(steps[0])
+            if found is None:
+                return None
+            start = found
+            steps = steps[1:]
+        for step in steps:
             pat = re.compile(rf"^\s*{re.escape(step)}\s*(=|\{{)")
             for no in range(start + (0 if found is None else 1), min(end, len(lines)) + 1):
                 if pat.match(lines[no - 1]):
