@@ -211,6 +211,7 @@ class Engine:
         self._explained: dict[tuple[int, tuple], Cause] = {}
         self._change_cause: dict[int, Cause] = {}
         self._stack: list[int] = []
+        self._keyed_memo: dict[tuple[int, int], tuple[list, tuple[dict, dict] | None]] = {}
         variables = self.index.plan.variables or {}
         self._root_vars = {k: v for k, v in variables.items()} if isinstance(variables, dict) else {}
 
@@ -608,6 +609,16 @@ class Engine:
     def _filter(self, addr: Address, path: Path, hop: Hop, candidates: list) -> list:
         keys = self._module_keys(addr, path, hop.names)
         own = self._index_key(addr, hop)
+        if candidates and all(known for known, _ in keys):
+            # Every module key known (the usual case): look the instance up instead of testing all
+            # of them, which was quadratic for N module instances that each read their own data source.
+            found = self._keyed(candidates, len(keys))
+            if found is not None:
+                mk = tuple(key for _, key in keys)
+                try:
+                    return list(found[1].get((mk, own[1]), ()) if own[0] else found[0].get(mk, ()))
+                except TypeError:  # an unhashable key: test them one by one
+                    pass
         out = []
         for cand in candidates:
             caddr = cand.addr if isinstance(cand, DataInstance) else self.index.address(cand.full_address)
@@ -620,6 +631,31 @@ class Engine:
                 continue
             out.append(cand)
         return out
+
+    def _keyed(self, candidates: list, depth: int) -> tuple[dict, dict] | None:
+        """Candidates (the instances of one configuration node) by their module keys, and by
+        module keys and own key, in their order; None when one is not `depth` modules deep."""
+        memo = (id(candidates), depth)
+        found = self._keyed_memo.get(memo)
+        if found is None:
+            by_modules: dict[tuple, list] = {}
+            by_key: dict[tuple, list] = {}
+            uniform = True
+            try:
+                for cand in candidates:
+                    caddr = cand.addr if isinstance(cand, DataInstance) else self.index.address(cand.full_address)
+                    if caddr is None:
+                        continue
+                    if len(caddr.modules) != depth:
+                        uniform = False
+                        break
+                    mk = tuple(m.key for m in caddr.modules)
+                    by_modules.setdefault(mk, []).append(cand)
+                    by_key.setdefault((mk, caddr.key), []).append(cand)
+            except TypeError:  # an unhashable key
+                uniform = False
+            found = self._keyed_memo[memo] = (candidates, (by_modules, by_key) if uniform else None)
+        return found[1]
 
     def _resolve_data(self, addr: Address, path: Path, new: Any, known: bool) -> Chain:
         root = path[-1]
