@@ -89,6 +89,7 @@ class SourceTree:
         self._texts: dict[Path, str] = {}
         self._assigned: dict[Path, frozenset[str]] = {}  # names written `name =` at a line start
         self._attr_index: dict[tuple[Path, int, int], dict[str, int]] = {}
+        self._blocks: dict[tuple[Path, str, int], dict[tuple, tuple[int, int, dict]]] = {}
         self._modules_json: dict[str, str] | None = None
         self.errors: list[str] = []
 
@@ -181,14 +182,17 @@ class SourceTree:
         path = d.headers.get(key)
         if path is None:
             return None
-        tree = self._parse(path)
-        for entry in tree.get(kind, []) or []:
-            node: Any = entry
-            for label in labels:
-                node = node.get(label) if isinstance(node, dict) else None
-            if isinstance(node, dict) and "__start_line__" in node:
-                return Where(path, node["__start_line__"], node.get("__end_line__", 0)), node
-        return None
+        # The blocks of a kind in a file, by labels, indexed once: looking each up by walking the
+        # file's blocks was quadratic for N variables (or outputs, ...) in one file.
+        slot = (path, kind, len(labels))
+        index = self._blocks.get(slot)
+        if index is None:
+            index = self._blocks[slot] = _block_index(self._parse(path).get(kind, []) or [], len(labels))
+        found = index.get(labels)
+        if found is None:
+            return None
+        start, end, node = found
+        return Where(path, start, end), node
 
     def local(self, directory: Path | None, name: str) -> tuple[Where, Any] | None:
         """A local value's expression (as python-hcl2 gives it) and where it is defined."""
@@ -272,6 +276,21 @@ class SourceTree:
         lines = self._lines.get(file, [])
         text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
         return re.sub(r"^([\w-]+)\s*=\s*", r"\1 = ", text)  # `ami      = x` -> `ami = x`
+
+
+def _block_index(entries: list, depth: int) -> dict[tuple, tuple[int, int, dict]]:
+    """Labels -> (first line, last line, body) of the first block with those labels, for blocks as
+    python-hcl2 gives them (`{"aws_instance": {"app": {..., "__start_line__": 3}}}`)."""
+    out: dict[tuple, tuple[int, int, dict]] = {}
+    for entry in entries:
+        frontier: list[tuple[tuple, Any]] = [((), entry)]
+        for _ in range(depth):
+            frontier = [(labels + (k,), v) for labels, node in frontier if isinstance(node, dict)
+                        for k, v in node.items()]
+        for labels, node in frontier:
+            if isinstance(node, dict) and "__start_line__" in node and labels not in out:
+                out[labels] = (node["__start_line__"], node.get("__end_line__", 0), node)
+    return out
 
 
 def expression_text(value: Any) -> str:
