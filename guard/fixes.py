@@ -38,8 +38,11 @@ class PinResult:
 class Fixer:
     def __init__(self, an: Analysis):
         self.an = an
-        self._checked: dict[tuple, tuple[set[str], str | None]] = {}
-        self._served: dict[tuple | None, set[str] | None] = {}
+        self._checked: dict[tuple, tuple[frozenset[str], set[str], str | None]] = {}
+        self._served: dict[tuple | None, frozenset[str] | None] = {}
+        self._instance_sets: dict[tuple, frozenset[str]] = {}
+        self._by_key: dict[tuple, dict] = {}
+        self._user_sets: dict[tuple, frozenset[str] | None] = {}
 
     # -- pin ------------------------------------------------------------------------------------
     def pin(self, rc: ResourceChange, cause: Cause, affected: set[str], what: str = "value",
@@ -106,26 +109,33 @@ class Fixer:
         """Why the line at `hop` cannot hold a pin for `affected` (None when it can): it also serves
         other resources, or the ones it serves run different values today.
 
-        Every finding of a group asks this about the same lines with the same `affected` set:
-        worked out once per line and set (the set is held, so its id stays its own), which keeps
-        20,000 findings of one cause linear, not 20,000 x 20,000."""
-        key = (hop.site, hop.expression, hop.ref, id(affected), tuple(path))
+        Every finding of a group asks this about lines that serve the same instances, with the
+        same `affected` set: the served sets are shared objects (see `served`), and the verdict
+        is worked out once per served set, affected set and path (both sets are held, so their ids
+        stay their own). That keeps 20,000 findings of one cause linear, not 20,000 x 20,000."""
+        served = self._served_once(hop)
+        verdict = "others" if served is None else self._verdict(served, affected, tuple(path))
+        if verdict == "others":
+            return f"`{hop.expression or hop.ref}` also serves resources this plan does not replace for this cause"
+        if verdict == "values":
+            return f"`{hop.expression or hop.ref}` serves instances that run different values today"
+        return None
+
+    def _verdict(self, served: frozenset[str], affected: set[str], path: tuple) -> str | None:
+        key = (id(served), id(affected), path)
         found = self._checked.get(key)
         if found is None:
-            reason = None
-            served = self._served_once(hop)
-            if served is None or not served <= affected:
-                reason = (f"`{hop.expression or hop.ref}` also serves resources this plan does not replace "
-                          "for this cause")
+            verdict = None
+            if not served <= affected:
+                verdict = "others"
             else:
                 at = self.an.index.at
-                olds = {repr(at(c, "before", path)) for c in self._changes(served)}
-                if len(olds) > 1:
-                    reason = f"`{hop.expression or hop.ref}` serves instances that run different values today"
-            found = self._checked[key] = (affected, reason)
-        return found[1]
+                if len({repr(at(c, "before", path)) for c in self._changes(served)}) > 1:
+                    verdict = "values"
+            found = self._checked[key] = (served, affected, verdict)
+        return found[2]
 
-    def _served_once(self, hop: Hop) -> set[str] | None:
+    def _served_once(self, hop: Hop) -> frozenset[str] | None:
         key = hop.site
         if key not in self._served:
             self._served[key] = self.served(hop)
@@ -170,27 +180,25 @@ class Fixer:
                 return ref.text
         return None
 
-    def served(self, hop: Hop, depth: int = 0) -> set[str] | None:
+    def served(self, hop: Hop, depth: int = 0) -> frozenset[str] | None:
         """Resource instances whose values the expression at `hop` feeds; None when something
-        else (an output, a module the plan does not show) uses it too."""
+        else (an output, a module the plan does not show) uses it too.
+
+        The sets are shared: the same object for every line that serves the same instances
+        through one user (every local of a chain that ends in one resource), so callers can
+        remember what they worked out about a set by its identity."""
         site = hop.site
         if site is None or depth > 12:
             return None
         kind = site[0]
         if kind == "resource":
-            names, local = site[1], site[2]
-            return {c.full_address for c in self.an.index.instances(names, local)}
+            return self._instances(site[1], site[2])
         if kind == "for_each":
             names, block_kind, labels, key = site[1], site[2], site[3], site[4]
             if block_kind != "resource":
                 return None
             local = ".".join(labels) if labels and labels[0] != "data" else ""
-            out = set()
-            for c in self.an.index.instances(names, local):
-                addr = self.an.index.address(c.full_address)
-                if addr is not None and addr.key == key:
-                    out.add(c.full_address)
-            return out
+            return self._instances_by_key(names, local).get(key, frozenset())
         if kind == "local":
             return self._users(site[1], f"local.{site[2]}", depth)
         if kind == "call":
@@ -198,11 +206,41 @@ class Fixer:
             return self._users(parent + (call,), f"var.{arg}", depth)
         return None
 
-    def _users(self, names: tuple[str, ...], ref: str, depth: int) -> set[str] | None:
-        out: set[str] = set()
+    def _instances(self, names: tuple[str, ...], local: str) -> frozenset[str]:
+        key = (names, local)
+        found = self._instance_sets.get(key)
+        if found is None:
+            found = self._instance_sets[key] = frozenset(c.full_address for c in self.an.index.instances(names, local))
+        return found
+
+    def _instances_by_key(self, names: tuple[str, ...], local: str) -> dict:
+        """The instances of one resource by their for_each key (every key looked up once, not every
+        instance tested once per key)."""
+        key = (names, local)
+        found = self._by_key.get(key)
+        if found is None:
+            groups: dict = {}
+            for c in self.an.index.instances(names, local):
+                addr = self.an.index.address(c.full_address)
+                if addr is not None:
+                    groups.setdefault(addr.key, set()).add(c.full_address)
+            found = self._by_key[key] = {k: frozenset(v) for k, v in groups.items()}
+        return found
+
+    def _users(self, names: tuple[str, ...], ref: str, depth: int) -> frozenset[str] | None:
+        key = (names, ref)
+        if key in self._user_sets:
+            return self._user_sets[key]
+        if depth > 64:  # locals that refer to each other in a ring: nothing to pin
+            return None
+        found = self._user_sets[key] = self._find_users(names, ref, depth)
+        return found
+
+    def _find_users(self, names: tuple[str, ...], ref: str, depth: int) -> frozenset[str] | None:
         users = self.an.graph.users(names, ref)
         if not users:
             return None
+        subs = []
         for user in users:
             head = user.split(".")[0]
             if head == "local":
@@ -212,11 +250,11 @@ class Fixer:
             elif head == "output":
                 sub = None
             else:
-                sub = {c.full_address for c in self.an.index.instances(names, user)}
+                sub = self._instances(names, user)
             if sub is None:
                 return None
-            out |= sub
-        return out
+            subs.append(sub)
+        return subs[0] if len(subs) == 1 else frozenset().union(*subs)
 
     def _changes(self, addresses: set[str]) -> list[ResourceChange]:
         return [self.an.index.changes[a] for a in sorted(addresses) if a in self.an.index.changes]
