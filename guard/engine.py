@@ -407,9 +407,12 @@ class Engine:
         if found is None:
             return [(Hop(kind="unresolved", ref=ref, names=names, note="not found in the .tf files of this module"),)]
         where, value = found
-        hop = Hop(kind="local", ref=ref, names=names, expression=expression_text(value), where=where, line=where.line,
-                  site=("local", names, name))
-        if key is not None and isinstance(value, dict) and key in value:
+        keyed = key is not None and isinstance(value, dict) and key in value
+        # A keyed lookup shows its element only: the text of the whole map (N entries, looked up
+        # once per key) is not written.
+        hop = Hop(kind="local", ref=ref, names=names, expression=None if keyed else expression_text(value),
+                  where=where, line=where.line, site=("local", names, name))
+        if keyed:
             value = value[key]
             hop = replace(hop, ref=f"{ref}[{format_key(key)}]", expression=expression_text(value),
                           site=("local", names, name, key))
