@@ -181,7 +181,10 @@ class PlanIndex:
         try:
             return memo[key]
         except KeyError:
-            found = memo[key] = is_marked(self.part(rc, name), key[1])
+            raw = getattr(rc.change, name)
+            # A marker tree marks nothing when its JSON holds no `true` (the sensitive trees of
+            # most changes): no need to decode it.
+            found = memo[key] = b"true" in bytes(raw) and is_marked(self.part(rc, name), key[1])
             return found
 
     # -- selections -----------------------------------------------------------------------------
