@@ -196,6 +196,7 @@ def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color,
         click.echo(to_stdout, nl=False)
     # color=True keeps the escapes that click would strip off a pipe (FORCE_COLOR).
     click.echo(text, nl=False, err=to_stdout is not None, color=color)
+    _LEFT_FOR_EXIT[:] = [report]  # freed by the process exit, not object by object (see main)
     sys.exit(report.exit_code)
 
 
@@ -254,13 +255,33 @@ def _indent(text: str) -> str:
     return "\n".join("  " + line if line else "" for line in text.splitlines())
 
 
+# The report of a finished `check`: millions of objects for a large plan. Freeing them one by one
+# took 0.3 s of a 4 s run (20,000 findings); main() ends the process without that.
+_LEFT_FOR_EXIT: list = []
+
+
+def _exit_now(code: object) -> None:
+    """End the process at once, once its output is flushed; return when it cannot (then the
+    ordinary exit reports what went wrong)."""
+    if code is not None and not isinstance(code, int):
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code or 0)
+
+
 def main() -> None:
     try:
         cli.main(prog_name="replace-guard", standalone_mode=True)
     except KeyboardInterrupt:
         click.echo("replace-guard: interrupted", err=True)
         sys.exit(2)
-    except SystemExit:
+    except SystemExit as exc:
+        if _LEFT_FOR_EXIT:
+            _exit_now(exc.code)
         raise
     except Exception as exc:  # never a traceback: say what broke and exit 2
         click.echo(f"replace-guard: error: internal error ({type(exc).__name__}: {exc}); "
