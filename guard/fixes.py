@@ -43,6 +43,7 @@ class Fixer:
         self._instance_sets: dict[tuple, frozenset[str]] = {}
         self._by_key: dict[tuple, dict] = {}
         self._user_sets: dict[tuple, frozenset[str] | None] = {}
+        self._references: dict[tuple, str | None] = {}
 
     # -- pin ------------------------------------------------------------------------------------
     def pin(self, rc: ResourceChange, cause: Cause, affected: set[str], what: str = "value",
@@ -86,7 +87,10 @@ class Fixer:
             if refused is not None:
                 reasons.append(refused)
                 continue
-            found = self._reference(hop, nxt)
+            ref_key = (hop.kind, hop.expression, nxt.kind, nxt.ref)
+            if ref_key not in self._references:  # the same lines for every finding of a group
+                self._references[ref_key] = self._reference(hop, nxt)
+            found = self._references[ref_key]
             if found is None:
                 reasons.append(f"the reference to {nxt.ref} was not found in `{hop.expression}`")
                 continue
