@@ -7,7 +7,7 @@ import gc
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Iterable, TextIO
 
 import click
 
@@ -177,27 +177,49 @@ def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color,
             raise InputError("--compact", f"has no {fmt} form", "use it with --format text (the default)")
         targets = _parse_outputs(outputs)
         report = _run(plans, directory, config_file, fail_on, allow, terraform, outputs=targets)
-        to_stdout: str | None = None
+        to_stdout: str | Iterable[bytes] | None = None
         for out_fmt, path in targets:
-            text = get_formatter(out_fmt).render(report, RenderOptions(color=False))
-            if path == "-":
-                to_stdout = text
+            text = _render(get_formatter(out_fmt), report, RenderOptions(color=False))
+            if path == "-":  # written after the --format report is made: kept whole till then
+                to_stdout = text if isinstance(text, str) else list(text)
                 continue
             try:
-                Path(path).write_text(text, encoding="utf-8")
+                if isinstance(text, str):
+                    Path(path).write_text(text, encoding="utf-8")
+                else:
+                    with open(path, "wb") as fh:
+                        fh.writelines(text)
             except OSError as exc:
                 raise InputError(path, f"cannot write the {out_fmt} report ({exc.strerror})", "check the path") from None
         stream = sys.stderr if to_stdout is not None else sys.stdout
         color = fmt == "text" and _use_color(no_color, stream)
-        text = get_formatter(fmt).render(report, RenderOptions(color=color, compact=compact))
+        text = _render(get_formatter(fmt), report, RenderOptions(color=color, compact=compact))
     except InputError as err:
         _fail(err)
     if to_stdout is not None:
-        click.echo(to_stdout, nl=False)
+        _echo(to_stdout, err=False, color=False)
     # color=True keeps the escapes that click would strip off a pipe (FORCE_COLOR).
-    click.echo(text, nl=False, err=to_stdout is not None, color=color)
+    _echo(text, err=to_stdout is not None, color=color)
     _LEFT_FOR_EXIT[:] = [report]  # freed by the process exit, not object by object (see main)
     sys.exit(report.exit_code)
+
+
+def _render(formatter, report, options) -> str | Iterable[bytes]:
+    """The report as text, or as UTF-8 pieces, made as they are written, for a format that writes
+    large documents that way (the JSON of 20,000 findings: 90 MB, never held whole)."""
+    if not options.color:
+        pieces = formatter.render_bytes(report, options)
+        if pieces is not None:
+            return pieces
+    return formatter.render(report, options)
+
+
+def _echo(text: str | Iterable[bytes], err: bool, color: bool) -> None:
+    if isinstance(text, str):
+        click.echo(text, nl=False, err=err, color=color)
+    else:
+        for piece in text:
+            click.echo(piece, nl=False, err=err)
 
 
 @cli.command()

@@ -66,6 +66,15 @@ def defuse_json(text: str) -> str:
     return text.replace(LEGACY_COMMAND, "#\\u0023[") if LEGACY_COMMAND in text else text
 
 
+def defuse_json_bytes(data: bytes) -> bytes:
+    """`defuse_json` for a UTF-8 document: the same bytes as `defuse_json(data.decode()).encode()`,
+    without a copy of the document when it is ASCII without DEL (the usual case)."""
+    if not data.isascii() or b"\x7f" in data:
+        return defuse_json(data.decode("utf-8")).encode("utf-8")
+    legacy = LEGACY_COMMAND.encode()
+    return data.replace(legacy, b"#\\u0023[") if legacy in data else data
+
+
 def clean(text: str) -> str:
     """Plan text that may span lines: unsafe characters as escapes, no line a runner command."""
     return defuse_log(_UNSAFE.sub(_escape, text))
