@@ -7,6 +7,7 @@ split on dots.
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 
 
@@ -129,9 +130,11 @@ def parse_address(text: str) -> Address | None:
         key = int(number)
     else:
         key = None
-    return Address(modules, "data" if data else "managed", rtype, rname, key)
+    # Types and names repeat across a plan's 100,000 addresses: one string each, not one per address.
+    return Address(modules, "data" if data else "managed", _intern(rtype), _intern(rname), key)
 
 
+_intern = sys.intern
 _UNESCAPE = re.compile(r"\\(.)", re.S)
 
 
