@@ -108,7 +108,9 @@ class PlanIndex:
             if address in ix.changes:
                 continue
             ix.changes[address] = rc
-            addr = ix.address(address)
+            # The parsed address of an unchanged resource is kept only once something asks for it
+            # (80,000 of them in a large plan, and few are ever asked about).
+            addr = ix.address(address) if rc.actions != NOOP else parse_address(address)
             if addr is not None:
                 ix.by_node.setdefault((addr.module_names, addr.local), []).append(rc)
         ps = plan.prior_state
