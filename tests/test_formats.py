@@ -544,9 +544,10 @@ def test_output_writes_several_formats_in_one_run(workdir):
     assert (workdir / "out.txt").read_text().startswith("::error file=main.tf,line=8,")
 
 
+@pytest.mark.parametrize("fmt", ["json", "sarif", "codequality"])
 @pytest.mark.parametrize("shape", ["hostile", "none", "allowed", "two plans"])
-def test_json_written_in_pieces_is_the_rendered_text(shape):
-    """`check --format json` writes the report one finding at a time (render_bytes): the same bytes."""
+def test_reports_written_in_pieces_are_the_rendered_text(shape, fmt):
+    """`check` writes these reports one finding at a time (render_bytes): the same bytes as render()."""
     nasty = f'aws_instance.app["{NASTY_KEY} \u2028 \u202e é ##[x]"]'
     many = [finding(address=nasty, message=f"{nasty} ##[error] \x7f"), finding(address="aws_instance.b"),
             finding(severity="warning", address="aws_instance.c", plan="other.json", group="TFG001|g")]
@@ -554,8 +555,8 @@ def test_json_written_in_pieces_is_the_rendered_text(shape):
            "none": report([]),
            "allowed": report([], suppressed=many[:2]),
            "two plans": report(many, plans=("plan.json", "other.json"))}[shape]
-    formatter = get_formatter("json")
+    formatter = get_formatter(fmt)
     pieces = list(formatter.render_bytes(rep, RenderOptions()))
-    assert b"".join(pieces) == render("json", rep).encode("utf-8")
+    assert b"".join(pieces) == render(fmt, rep).encode("utf-8")
     if rep.findings:
         assert len(pieces) > len(rep.findings)  # one piece per finding, not one document

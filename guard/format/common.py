@@ -11,7 +11,7 @@ import json
 import os
 import re
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 import msgspec
 
@@ -74,6 +74,15 @@ def _ascii_escape(match: re.Match[str]) -> str:
         return f"\\u{code:04x}"
     code -= 0x10000
     return f"\\u{0xd800 | (code >> 10):04x}\\u{0xdc00 | (code & 0x3ff):04x}"
+
+
+def indented_items(items: Iterable[Any], indent: int, ensure_ascii: bool = False) -> Iterator[str]:
+    """The items of a JSON list as `dumps_indented` writes them inside a document, `indent` spaces
+    deep, one piece per item (the list's brackets are the caller's): for reports written one
+    result at a time instead of as one document held in memory."""
+    pad = "\n" + " " * indent
+    for i, item in enumerate(items):
+        yield ("," if i else "") + pad + dumps_indented(item, ensure_ascii).replace("\n", pad)
 
 
 def dumps_indented(document: Any, ensure_ascii: bool = False) -> str:
