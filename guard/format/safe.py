@@ -92,6 +92,21 @@ def shorten(text: str, limit: int | None) -> str:
     return text[: max(0, limit - 1)] + "\u2026"
 
 
+_FIELDS: dict[tuple[str, int | None], str] = {}
+
+
 def field(text: str | None, limit: int | None = None) -> str:
-    """Plan text for a one-line field, cut to `limit` characters: `one_line` then `shorten`."""
-    return shorten(one_line(text or ""), limit)
+    """Plan text for a one-line field, cut to `limit` characters: `one_line` then `shorten`.
+
+    A report asks for the same fields again and again (the links, fixes and titles every finding
+    of a group shares: some 40 calls per finding): short ones are remembered."""
+    text = text or ""
+    if len(text) > 512:
+        return shorten(one_line(text), limit)
+    key = (text, limit)
+    found = _FIELDS.get(key)
+    if found is None:
+        if len(_FIELDS) >= 16384:
+            _FIELDS.clear()
+        found = _FIELDS[key] = shorten(one_line(text), limit)
+    return found
