@@ -544,7 +544,7 @@ def test_output_writes_several_formats_in_one_run(workdir):
     assert (workdir / "out.txt").read_text().startswith("::error file=main.tf,line=8,")
 
 
-@pytest.mark.parametrize("fmt", ["json", "sarif", "codequality"])
+@pytest.mark.parametrize("fmt", ["json", "sarif", "codequality", "junit"])
 @pytest.mark.parametrize("shape", ["hostile", "none", "allowed", "two plans"])
 def test_reports_written_in_pieces_are_the_rendered_text(shape, fmt):
     """`check` writes these reports one finding at a time (render_bytes): the same bytes as render()."""
