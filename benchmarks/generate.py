@@ -1,6 +1,6 @@
 """Grow a large `terraform show -json` plan from a real one, for the benchmark.
 
-    python benchmarks/generate.py [--scale 1] [--seed examples/ami-drift/plan.json] [--out DIR]
+    python benchmarks/generate.py [--scale 1 | --shape findings] [--seed examples/ami-drift/plan.json] [--out DIR]
 
 The seed is the AMI-drift example, a real plan (`examples/ami-drift/plan.json`, Terraform 1.11.4
 and AWS provider 5.100.0: `data.aws_ami` with `most_recent = true` feeds `aws_instance.app.ami`,
@@ -15,8 +15,9 @@ What grows, per unit of `--scale`:
   and `planned_values` entry. Half live in the root module, half in `module.team["..."]`
   instances, with the configuration blocks they come from.
 
-Scale 1 is about 50 MB and 25,000 resources; 4 is about 200 MB and 100,000. Output is
-deterministic: the same seed and scale give the same bytes.
+Scale 1 is about 50 MB and 25,000 resources; 4 is about 200 MB and 100,000. `--shape findings`
+instead writes 20,000 replaced copies beside 80,000 unchanged resources (about 230 MB), to
+benchmarks/out/findings. Output is deterministic: the same seed and scale give the same bytes.
 """
 
 from __future__ import annotations
@@ -43,6 +44,14 @@ TEAMS_PER_SCALE = 10
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 PROVIDER = "registry.terraform.io/hashicorp/aws"
+
+# Named shapes beside the scaled ones (`--shape NAME`, written to benchmarks/out/NAME).
+# findings: one new image replaces 20,000 instances beside 80,000 unchanged resources (about
+# 230 MB): the findings-heavy end of the targets (every finding has a chain, values and fixes,
+# and the reports list 20,000 addresses).
+SHAPES: dict[str, dict] = {
+    "findings": {"scale": 4, "instances": 20_000, "fillers": 80_000},
+}
 
 _enc_sorted = msgspec.json.Encoder(order="sorted")
 _enc = msgspec.json.Encoder()
@@ -241,8 +250,7 @@ class Item:
         self.values, self.marks, self.schema_version = values, marks, schema_version
 
 
-def filler(scale: float, teams: list[str]) -> list[Item]:
-    count = int(FILLER_PER_SCALE * scale)
+def filler(count: int, teams: list[str]) -> list[Item]:
     total = sum(t[2] for t in FILLER_TYPES)
     out = []
     for i in range(count):
@@ -306,7 +314,8 @@ def _take(root: dict | None, address: str) -> tuple[dict | None, dict | None]:
     return None, None
 
 
-def grow(seed: dict, scale: float) -> dict:
+def grow(seed: dict, scale: float, instances: int | None = None, fillers: int | None = None) -> dict:
+    """The seed grown to `scale` (or to `instances` replaced copies and `fillers` unchanged resources)."""
     plan = copy.deepcopy(seed)
     changes = plan.get("resource_changes") or []
     template = next((rc for rc in changes if rc.get("mode", "managed") == "managed"
@@ -323,7 +332,11 @@ def grow(seed: dict, scale: float) -> dict:
     pv_res, pv_mod = _take(pv_root, template["address"])
     ps_res, ps_mod = _take(ps_root, template["address"])
 
-    keys = [f"app-{i:05d}" for i in range(int(INSTANCES_PER_SCALE * scale))]
+    if instances is None:
+        instances = int(INSTANCES_PER_SCALE * scale)
+    if fillers is None:
+        fillers = int(FILLER_PER_SCALE * scale)
+    keys = [f"app-{i:05d}" for i in range(instances)]
     copies = []
     for key in keys:
         address = f"{base}[{key_text(key)}]"
@@ -351,7 +364,7 @@ def grow(seed: dict, scale: float) -> dict:
             block["for_each_expression"] = {"references": ["local.app_keys"]}
 
     teams = [f"team-{i:03d}" for i in range(max(1, int(TEAMS_PER_SCALE * scale)))]
-    items = filler(scale, teams)
+    items = filler(fillers, teams)
     blocks, call = filler_config(teams)
     cfg_root.setdefault("resources", []).extend(blocks)
     cfg_root.setdefault("module_calls", {})["team"] = call
@@ -414,9 +427,18 @@ def seed_plan(path: Path | None) -> tuple[dict, Path, str]:
     return json.loads(raw), path.parent, label
 
 
-def generate(scale: float, seed: Path | None = None, out: Path | None = None) -> Path:
+def generate(scale: float, seed: Path | None = None, out: Path | None = None, shape: str | None = None,
+             instances: int | None = None, fillers: int | None = None) -> Path:
+    """Write plan.json, META.json and the .tf files of one plan: `scale` units, or a named `shape`."""
     plan, tf_dir, label = seed_plan(seed)
-    folder = out or OUT / f"{scale:g}x"
+    spec = dict(SHAPES[shape]) if shape else {}
+    if instances is not None:
+        spec["instances"] = instances
+    if fillers is not None:
+        spec["fillers"] = fillers
+    if shape:
+        scale = spec["scale"]
+    folder = out or OUT / (shape if shape else f"{scale:g}x")
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.rglob("*.tf"):
         old.unlink()
@@ -427,13 +449,14 @@ def generate(scale: float, seed: Path | None = None, out: Path | None = None) ->
         (folder / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(tf, folder / rel)
     (folder / "bench_fleet.tf").write_text(fleet_tf(), encoding="utf-8")
-    grown = grow(plan, scale)
+    grown = grow(plan, scale, spec.get("instances"), spec.get("fillers"))
     count = len(grown["resource_changes"])
     target = folder / "plan.json"
     tmp = target.with_suffix(".tmp")
     tmp.write_bytes(_enc.encode(grown))
     tmp.replace(target)
-    meta = {"seed": label, "scale": scale, "bytes": target.stat().st_size, "resources": count}
+    meta = {"seed": label, "scale": scale, "shape": shape or f"{scale:g}x", "bytes": target.stat().st_size,
+            "resources": count, "replaced": spec.get("instances", int(INSTANCES_PER_SCALE * scale))}
     (folder / "META.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return target
 
@@ -449,9 +472,14 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--scale", type=float, default=1.0, help="1 = about 50 MB and 25,000 resources")
     ap.add_argument("--seed", type=Path, default=None, help="seed plan (default: examples/ami-drift/plan.json)")
-    ap.add_argument("--out", type=Path, default=None, help="folder for plan.json (default: benchmarks/out/<scale>x)")
+    ap.add_argument("--shape", choices=sorted(SHAPES), default=None,
+                    help="a named shape instead of --scale (findings: 20,000 replaced beside 80,000 unchanged)")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="folder for plan.json (default: benchmarks/out/<scale>x or benchmarks/out/<shape>)")
+    ap.add_argument("--instances", type=int, default=None, help="replaced copies (default: 100 per unit of scale)")
+    ap.add_argument("--fillers", type=int, default=None, help="unchanged resources (default: 24,900 per unit of scale)")
     args = ap.parse_args(argv)
-    path = generate(args.scale, args.seed, args.out)
+    path = generate(args.scale, args.seed, args.out, args.shape, args.instances, args.fillers)
     meta = read_meta(path.parent) or {}
     print(f"{path}: {meta.get('bytes', 0) / 1e6:.1f} MB, {meta.get('resources')} resources (seed: {meta.get('seed')})")
 

@@ -16,7 +16,7 @@ from .findings import ChainLink, Location
 from .model import Plan, ResourceChange
 from .plan_index import PlanIndex
 from .sources import SourceTree
-from .values import ABSENT, PLACEHOLDERS, SENSITIVE, UNKNOWN, get_path, is_marked, show_value
+from .values import ABSENT, PLACEHOLDERS, SENSITIVE, UNKNOWN, is_marked, show_value
 
 
 @dataclass
@@ -114,17 +114,17 @@ class Analysis:
     # -- values ---------------------------------------------------------------------------------
     def value_pair(self, rc: ResourceChange, path: tuple | list) -> tuple[str, str]:
         """Old and new value of an attribute, as text, redacted where the plan marks it sensitive."""
-        part = self.index.part
-        if is_marked(part(rc, "before_sensitive"), path):
+        at, marked = self.index.at, self.index.marked
+        if marked(rc, "before_sensitive", path):
             before = SENSITIVE
         else:
-            before = show_value(get_path(part(rc, "before"), path))
-        if is_marked(part(rc, "after_sensitive"), path):
+            before = show_value(at(rc, "before", path))
+        if marked(rc, "after_sensitive", path):
             after = SENSITIVE
-        elif is_marked(part(rc, "after_unknown"), path):
+        elif marked(rc, "after_unknown", path):
             after = UNKNOWN
         else:
-            after = show_value(get_path(part(rc, "after"), path))
+            after = show_value(at(rc, "after", path))
         return before, after
 
     def shown_pair(self, rc: ResourceChange, path: tuple | list, cause: Cause | None = None) -> tuple[str, str]:
@@ -184,9 +184,9 @@ class Analysis:
 
     def old_value(self, rc: ResourceChange, path: tuple | list) -> tuple[bool, Any]:
         """(usable, value): the value before, when the plan shows it in clear."""
-        if is_marked(self.index.part(rc, "before_sensitive"), path):
+        if self.index.marked(rc, "before_sensitive", path):
             return False, None
-        value = get_path(self.index.part(rc, "before"), path)
+        value = self.index.at(rc, "before", path)
         return value is not None, value
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Iterable, TextIO
 
 import click
 
@@ -36,6 +38,30 @@ def _use_color(no_color: bool, stream: TextIO | None = None) -> bool:
         return (stream or sys.stdout).isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def _without_cycle_collection(command):
+    """Run a one-shot command with Python's cyclic garbage collector paused.
+
+    A large plan's analysis builds millions of small objects that form no reference cycles
+    (decoded values, findings, report text) and lives until the process exits; the collector
+    would walk them all again and again. Measured on 20,000 findings beside 80,000 unchanged
+    resources (benchmarks/out/findings): 9.7 s of CPU with it, 5.7 s without, the same peak
+    memory. Re-enabled afterwards (tests run commands in-process)."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return command(*args, **kwargs)
+        finally:
+            # Turned on again, the collector would first walk everything the run left (0.24 s for
+            # 20,000 findings): not when the process ends with the command (main()).
+            if enabled and not _ONE_SHOT:
+                gc.enable()
+
+    return run
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -139,6 +165,7 @@ def _run(plans, directory, config_file, fail_on, allow, terraform, outputs: list
 @click.option("--no-color", is_flag=True, help="No colour, even on a terminal or with FORCE_COLOR (NO_COLOR does the same).")
 @click.option("--compact", is_flag=True, help="Text: one line per finding (path:line: severity - RULE address: title).")
 @click.option("--terraform", default=None, help="terraform binary for binary plan files.")
+@_without_cycle_collection
 def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color, compact, terraform):
     """Check PLAN files (terraform show -json output, '-' for stdin, or binary plans).
 
@@ -154,24 +181,33 @@ def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color,
         report = _run(plans, directory, config_file, fail_on, allow, terraform, outputs=targets)
         report.fix_command = _fix_command(report, plans, directory)
         to_stdout: str | None = None
+
+
+        to_stdout: str | Iterable[bytes] | None = None
         for out_fmt, path in targets:
-            text = get_formatter(out_fmt).render(report, RenderOptions(color=False))
-            if path == "-":
-                to_stdout = text
+            text = _render(get_formatter(out_fmt), report, RenderOptions(color=False))
+            if path == "-":  # written after the --format report is made: kept whole till then
+                to_stdout = text if isinstance(text, str) else list(text)
                 continue
             try:
-                Path(path).write_text(text, encoding="utf-8")
+                if isinstance(text, str):
+                    Path(path).write_text(text, encoding="utf-8")
+                else:
+                    with open(path, "wb") as fh:
+                        fh.writelines(text)
             except OSError as exc:
                 raise InputError(path, f"cannot write the {out_fmt} report ({exc.strerror})", "check the path") from None
         stream = sys.stderr if to_stdout is not None else sys.stdout
         color = fmt == "text" and _use_color(no_color, stream)
-        text = get_formatter(fmt).render(report, RenderOptions(color=color, compact=compact))
+        text = _render(get_formatter(fmt), report, RenderOptions(color=color, compact=compact))
     except InputError as err:
         _fail(err)
     if to_stdout is not None:
-        click.echo(to_stdout, nl=False)
+        _echo(to_stdout, err=False, color=False)
     # color=True keeps the escapes that click would strip off a pipe (FORCE_COLOR).
-    click.echo(text, nl=False, err=to_stdout is not None, color=color)
+    _echo(text, err=to_stdout is not None, color=color)
+    if _ONE_SHOT:
+        _LEFT_FOR_EXIT[:] = [report]  # freed by the process exit, not object by object (see main)
     sys.exit(report.exit_code)
 
 
@@ -237,6 +273,34 @@ def fix(plans, directory, write, strategy, addresses, rules_, fail_on, config_fi
     sys.exit(1 if missing else 0)
 
 
+def _render(formatter, report, options) -> str | Iterable[bytes]:
+    """The report as text, or as UTF-8 pieces, made as they are written, for a format that writes
+    large documents that way (the JSON of 20,000 findings: 90 MB, never held whole)."""
+    if not options.color:
+        pieces = formatter.render_bytes(report, options)
+        if pieces is not None:
+            return pieces
+    return formatter.render(report, options)
+
+
+def _echo(text: str | Iterable[bytes], err: bool, color: bool) -> None:
+    if isinstance(text, str):
+        click.echo(text, nl=False, err=err, color=color)
+        return
+    # Pieces go to the binary stream under the text one (flushed first), which buffers them:
+    # click.echo would look the stream up and flush it for each of 20,000 pieces.
+    stream = sys.stderr if err else sys.stdout
+    out = getattr(stream, "buffer", None)
+    if out is None:  # no binary stream under it: let click find a way
+        for piece in text:
+            click.echo(piece, nl=False, err=err)
+        return
+    stream.flush()
+    for piece in text:
+        out.write(piece)
+    out.flush()
+
+
 @cli.command()
 @click.argument("plan")
 @click.argument("address")
@@ -245,6 +309,7 @@ def fix(plans, directory, write, strategy, addresses, rules_, fail_on, config_fi
 @click.option("--terraform", default=None, help="terraform binary for binary plan files.")
 @click.option("--config", "config_file", default=None, help="Config file (default: .replace-guard.toml or pyproject.toml).")
 @click.option("--no-color", is_flag=True)
+@_without_cycle_collection
 def explain(plan, address, directory, terraform, config_file, no_color):
     """The whole chain for one resource ADDRESS in PLAN."""
     from .config import load_config
@@ -291,13 +356,38 @@ def _indent(text: str) -> str:
     return "\n".join("  " + line if line else "" for line in text.splitlines())
 
 
+# The report of a finished `check`: millions of objects for a large plan. Freeing them one by one
+# took 0.3 s of a 4 s run (20,000 findings); main() ends the process without that.
+_LEFT_FOR_EXIT: list = []
+# True when the process ends with the command (main(), the console script and `python -m guard`);
+# False when commands run in-process (tests with CliRunner).
+_ONE_SHOT = False
+
+
+def _exit_now(code: object) -> None:
+    """End the process at once, once its output is flushed; return when it cannot (then the
+    ordinary exit reports what went wrong)."""
+    if code is not None and not isinstance(code, int):
+        return
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(code or 0)
+
+
 def main() -> None:
+    global _ONE_SHOT
+    _ONE_SHOT = True
     try:
         cli.main(prog_name="replace-guard", standalone_mode=True)
     except KeyboardInterrupt:
         click.echo("replace-guard: interrupted", err=True)
         sys.exit(2)
-    except SystemExit:
+    except SystemExit as exc:
+        if _LEFT_FOR_EXIT:
+            _exit_now(exc.code)
         raise
     except Exception as exc:  # never a traceback: say what broke and exit 2
         click.echo(f"replace-guard: error: internal error ({type(exc).__name__}: {exc}); "

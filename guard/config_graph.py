@@ -97,6 +97,7 @@ class ConfigGraph:
         self._owned: dict[tuple[str, ...], bool] = {}
         self._users: dict[tuple[str, ...], dict[str, list[str]]] = {}
         self._locations: dict[tuple, Location | None] = {}
+        self._locs: dict[tuple, Location] = {}
 
     # -- modules and blocks -------------------------------------------------------------------
     def module(self, names: tuple[str, ...]) -> ConfigModule | None:
@@ -202,7 +203,11 @@ class ConfigGraph:
     def loc(self, where: Where | None, line: int | None = None) -> Location | None:
         if where is None:
             return None
-        return Location(file=display_path(where.file, self.cwd), line=line or where.line)
+        key = (where.file, line or where.line)
+        found = self._locs.get(key)
+        if found is None:  # one (frozen) Location per file and line, shared by every finding
+            found = self._locs[key] = Location(file=display_path(where.file, self.cwd), line=key[1])
+        return found
 
     def block_location(self, names: tuple[str, ...], kind: str, *labels: str) -> Location | None:
         key = ("block", names, kind, labels)

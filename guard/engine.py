@@ -33,7 +33,7 @@ from .hcl import VOLATILE_FUNCTIONS, Ref, literal_key, scan_expression, scan_val
 from .model import ResourceChange, raw_value
 from .plan_index import DataInstance, PlanIndex, is_replace
 from .sources import Where, expression_text
-from .values import get_path, is_marked, path_text
+from .values import get_path, path_text
 
 MAX_ROOTS = 64  # roots kept per node; more are counted, not listed
 MAX_DEPTH = 60  # hops through locals, variables and outputs
@@ -213,6 +213,7 @@ class Engine:
         self._explained: dict[tuple[int, tuple], Cause] = {}
         self._change_cause: dict[int, Cause] = {}
         self._stack: list[int] = []
+        self._keyed_memo: dict[tuple[int, int], tuple[list, tuple[dict, dict] | None]] = {}
         variables = self.index.plan.variables or {}
         self._root_vars = {k: v for k, v in variables.items()} if isinstance(variables, dict) else {}
 
@@ -408,9 +409,12 @@ class Engine:
         if found is None:
             return [(Hop(kind="unresolved", ref=ref, names=names, note="not found in the .tf files of this module"),)]
         where, value = found
-        hop = Hop(kind="local", ref=ref, names=names, expression=expression_text(value), where=where, line=where.line,
-                  site=("local", names, name))
-        if key is not None and isinstance(value, dict) and key in value:
+        keyed = key is not None and isinstance(value, dict) and key in value
+        # A keyed lookup shows its element only: the text of the whole map (N entries, looked up
+        # once per key) is not written.
+        hop = Hop(kind="local", ref=ref, names=names, expression=None if keyed else expression_text(value),
+                  where=where, line=where.line, site=("local", names, name))
+        if keyed:
             value = value[key]
             hop = replace(hop, ref=f"{ref}[{format_key(key)}]", expression=expression_text(value),
                           site=("local", names, name, key))
@@ -610,6 +614,16 @@ class Engine:
     def _filter(self, addr: Address, path: Path, hop: Hop, candidates: list) -> list:
         keys = self._module_keys(addr, path, hop.names)
         own = self._index_key(addr, hop)
+        if candidates and all(known for known, _ in keys):
+            # Every module key known (the usual case): look the instance up instead of testing all
+            # of them, which was quadratic for N module instances that each read their own data source.
+            found = self._keyed(candidates, len(keys))
+            if found is not None:
+                mk = tuple(key for _, key in keys)
+                try:
+                    return list(found[1].get((mk, own[1]), ()) if own[0] else found[0].get(mk, ()))
+                except TypeError:  # an unhashable key: test them one by one
+                    pass
         out = []
         for cand in candidates:
             caddr = cand.addr if isinstance(cand, DataInstance) else self.index.address(cand.full_address)
@@ -622,6 +636,31 @@ class Engine:
                 continue
             out.append(cand)
         return out
+
+    def _keyed(self, candidates: list, depth: int) -> tuple[dict, dict] | None:
+        """Candidates (the instances of one configuration node) by their module keys, and by
+        module keys and own key, in their order; None when one is not `depth` modules deep."""
+        memo = (id(candidates), depth)
+        found = self._keyed_memo.get(memo)
+        if found is None:
+            by_modules: dict[tuple, list] = {}
+            by_key: dict[tuple, list] = {}
+            uniform = True
+            try:
+                for cand in candidates:
+                    caddr = cand.addr if isinstance(cand, DataInstance) else self.index.address(cand.full_address)
+                    if caddr is None:
+                        continue
+                    if len(caddr.modules) != depth:
+                        uniform = False
+                        break
+                    mk = tuple(m.key for m in caddr.modules)
+                    by_modules.setdefault(mk, []).append(cand)
+                    by_key.setdefault((mk, caddr.key), []).append(cand)
+            except TypeError:  # an unhashable key
+                uniform = False
+            found = self._keyed_memo[memo] = (candidates, (by_modules, by_key) if uniform else None)
+        return found[1]
 
     def _resolve_data(self, addr: Address, path: Path, new: Any, known: bool) -> Chain:
         root = path[-1]
@@ -650,9 +689,9 @@ class Engine:
         return self.resolve(addr, self.trace_attr(addr.module_names, addr.local, tuple(path)), new, known)
 
     def new_value(self, rc: ResourceChange, path: tuple[str | int, ...] | list) -> tuple[Any, bool]:
-        if is_marked(self.index.part(rc, "after_unknown"), path):
+        if self.index.marked(rc, "after_unknown", path):
             return None, False
-        return get_path(self.index.part(rc, "after"), path), True
+        return self.index.at(rc, "after", path), True
 
     def explain(self, rc: ResourceChange) -> Cause | None:
         """The cause of a change that replaces (or updates) a resource: the most decisive of its
@@ -733,7 +772,7 @@ class Engine:
 
     def _explain_path(self, rc: ResourceChange, path: tuple[str | int, ...]) -> Cause:
         chains = self.chains(rc, path)
-        old = get_path(self.index.part(rc, "before"), path)
+        old = self.index.at(rc, "before", path)
         new, known = self.new_value(rc, path)
         base = Cause(kind=CauseKind.not_proven, change=rc, path=path)
         if not chains:

@@ -22,13 +22,39 @@ class Severity(str, Enum):
 FAIL_LEVELS = {"error": 3, "warning": 2, "notice": 1, "never": 99}
 
 
-class Location(BaseModel):
+_FIELD_SETS: dict[frozenset[str], set[str]] = {}
+
+
+class _Model(BaseModel):
+    """A report model whose instances share their set of explicitly set fields.
+
+    pydantic keeps, per instance, the set of fields given at construction (`model_fields_set`):
+    728 bytes for five or more fields, four of them for every finding and its fixes, edits and
+    values; 80 MB for 20,000 findings. Instances with the same fields now share one set, and an
+    instance gets a set of its own again before an assignment could add a field to it."""
+
+    def model_post_init(self, context: Any, /) -> None:
+        fields = self.__pydantic_fields_set__
+        key = frozenset(fields)
+        shared = _FIELD_SETS.get(key)
+        if shared is None:
+            shared = _FIELD_SETS[key] = set(key)
+        object.__setattr__(self, "__pydantic_fields_set__", shared)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        fields = self.__pydantic_fields_set__
+        if name not in fields and _FIELD_SETS.get(frozenset(fields)) is fields:
+            object.__setattr__(self, "__pydantic_fields_set__", set(fields))
+        super().__setattr__(name, value)
+
+
+class Location(_Model):
     model_config = ConfigDict(frozen=True)
     file: str
     line: int = 1
 
 
-class ChainLink(BaseModel):
+class ChainLink(_Model):
     """One step from the forcing attribute back to where its value comes from."""
 
     ref: str = Field(description="what this step names, e.g. `aws_instance.app.ami`, `var.ami_id`, `data.aws_ami.al2`")
@@ -43,13 +69,13 @@ class ChainLink(BaseModel):
         return f"{self.ref} ({self.module})" if self.module else self.ref
 
 
-class ValueChange(BaseModel):
+class ValueChange(_Model):
     path: str
     before: str | None = None
     after: str | None = None
 
 
-class Edit(BaseModel):
+class Edit(_Model):
     """An edit `replace-guard fix` can make: exact, in a file the user owns."""
 
     file: str = Field(description="the .tf file, as reports show paths")
@@ -64,7 +90,7 @@ class Edit(BaseModel):
     text: str = Field(description="the new text: an HCL literal, or the attribute to ignore")
 
 
-class Fix(BaseModel):
+class Fix(_Model):
     title: str
     detail: str = ""
     location: Location | None = None
@@ -74,7 +100,7 @@ class Fix(BaseModel):
     edits: list[Edit] = Field(default_factory=list, description="the edits that make this fix, applied together")
 
 
-class Finding(BaseModel):
+class Finding(_Model):
     rule: str
     severity: Severity
     title: str

@@ -41,6 +41,14 @@ class PinResult:
 class Fixer:
     def __init__(self, an: Analysis):
         self.an = an
+        self._checked: dict[tuple, tuple[frozenset[str], set[str], str | None]] = {}
+        self._served: dict[tuple | None, frozenset[str] | None] = {}
+        self._instance_sets: dict[tuple, frozenset[str]] = {}
+        self._by_key: dict[tuple, dict] = {}
+        self._user_sets: dict[tuple, frozenset[str] | None] = {}
+        self._references: dict[tuple, str | None] = {}
+        self._affected: dict[tuple, set[str]] = {}
+        self._keyed_memo: dict[tuple, PinResult | None] = {}
 
     # -- pin ------------------------------------------------------------------------------------
     def pin(self, rc: ResourceChange, cause: Cause, what: str = "value", title: str | None = None,
@@ -54,22 +62,31 @@ class Fixer:
             while inner.inner is not None:
                 inner = inner.inner
             up = inner.change
-            found = self._pin(up, inner, self.an.drift_changed | {up.full_address, *also}, what,
+            found = self._pin(up, inner, self._affected_set((up.full_address, *also)), what,
                               title or f"Pin the {what} that reaches it through {cause.through[0]}")
             if found.fix is not None:
                 found.fix.detail = (f"{rc.full_address} changes only because {cause.through[0]} does. "
                                     + found.fix.detail)
             return found
-        return self._pin(rc, cause, self.an.drift_changed | set(also), what, title)
+        return self._pin(rc, cause, self._affected_set(tuple(also)), what, title)
+
+    def _affected_set(self, extra: tuple[str, ...]) -> set[str]:
+        """What a pin may serve: the replacements this plan makes for causes outside the code, and
+        `extra`. One object per distinct `extra`, so verdicts about it are remembered (`_verdict`)."""
+        key = tuple(sorted(set(extra)))
+        found = self._affected.get(key)
+        if found is None:
+            found = self._affected[key] = self.an.drift_changed | set(key) if key else self.an.drift_changed
+        return found
 
     def _pin(self, rc: ResourceChange, cause: Cause, affected: set[str], what: str, title: str | None) -> PinResult:
         an = self.an
         path = cause.path
         if not path:
             return PinResult(None, "the plan names no attribute to pin")
-        if is_marked(an.index.part(rc, "before_sensitive"), path):
+        if an.index.marked(rc, "before_sensitive", path):
             return PinResult(None, "the plan marks the value sensitive: it is never written into the code")
-        old = get_path(an.index.part(rc, "before"), path)
+        old = an.index.at(rc, "before", path)
         if old is None:
             return PinResult(None, "the plan does not show the value it runs today")
         if is_hashed(rc.type, path, old):
@@ -97,12 +114,16 @@ class Fixer:
             if site_names and self.an.graph.callers(site_names) > 1:
                 reasons.append(f"{hop.ref} is in {module_label(site_names)}, a local module with several callers")
                 continue
-            served = self.served(hop)
-            if served is None or not served <= affected:
+            served = self._served_once(hop)
+            verdict = "others" if served is None else self._verdict(served, affected, tuple(path))
+            if verdict == "others":
                 reasons.append(f"`{hop.expression or hop.ref}` also serves resources this plan does not replace "
                                "for this cause")
                 continue
-            found = self._reference(hop, nxt)
+            ref_key = (hop.kind, hop.expression, nxt.kind, nxt.ref)
+            if ref_key not in self._references:  # the same lines for every finding of a group
+                self._references[ref_key] = self._reference(hop, nxt)
+            found = self._references[ref_key]
             if found is None:
                 reasons.append(f"the reference to {nxt.ref} was not found in `{hop.expression}`")
                 continue
@@ -111,11 +132,13 @@ class Fixer:
                 reasons.append("run with -C DIR (the root module's folder) to locate the line")
                 break
             attribute = self._attribute(hop)
-            olds = {repr(get_path(an.index.part(c, "before"), path)) for c in self._changes(served)}
-            if len(olds) > 1:
+            if verdict == "values":
                 reasons.append(f"`{hop.expression or hop.ref}` serves instances that run different values today")
-                if keyed is None:
-                    keyed = self._keyed(hop, found, served, path, loc, attribute, what)
+                if keyed is None and served is not None:
+                    memo = (id(served), hop.site, tuple(path), found)
+                    if memo not in self._keyed_memo:
+                        self._keyed_memo[memo] = self._keyed(hop, found, served, path, loc, attribute, what)
+                    keyed = self._keyed_memo[memo]
                 continue
             new_expr = (hop.expression or "").replace(found, literal, 1) if hop.expression else literal
             return PinResult(Fix(
@@ -147,9 +170,9 @@ class Fixer:
                 return None
             modules.add(addr.module_address)
             counted = isinstance(addr.key, int)
-            if is_marked(self.an.index.part(rc, "before_sensitive"), path):
+            if self.an.index.marked(rc, "before_sensitive", path):
                 return None
-            old = get_path(self.an.index.part(rc, "before"), path)
+            old = self.an.index.at(rc, "before", path)
             literal = hcl_literal(old)
             if old is None or literal is None or is_hashed(rc.type, path, old):
                 return None
@@ -168,6 +191,26 @@ class Fixer:
             location=loc, snippet=_assignment(attribute, new_expr), strategy="pin-keys",
             edits=[Edit(file=loc.file, line=loc.line, action="replace_reference", attribute=attribute, find=found,
                       text=text)]))
+
+    def _verdict(self, served: frozenset[str], affected: set[str], path: tuple) -> str | None:
+        key = (id(served), id(affected), path)
+        found = self._checked.get(key)
+        if found is None:
+            verdict = None
+            if not served <= affected:
+                verdict = "others"
+            else:
+                at = self.an.index.at
+                if len({repr(at(c, "before", path)) for c in self._changes(served)}) > 1:
+                    verdict = "values"
+            found = self._checked[key] = (served, affected, verdict)
+        return found[2]
+
+    def _served_once(self, hop: Hop) -> frozenset[str] | None:
+        key = hop.site
+        if key not in self._served:
+            self._served[key] = self.served(hop)
+        return self._served[key]
 
     def _identity(self, rc: ResourceChange, cause: Cause) -> bool:
         """Whether the data source's value reaches the attribute unchanged (so the value the
@@ -208,27 +251,25 @@ class Fixer:
                 return ref.text
         return None
 
-    def served(self, hop: Hop, depth: int = 0) -> set[str] | None:
+    def served(self, hop: Hop, depth: int = 0) -> frozenset[str] | None:
         """Resource instances whose values the expression at `hop` feeds; None when something
-        else (an output, a module the plan does not show) uses it too."""
+        else (an output, a module the plan does not show) uses it too.
+
+        The sets are shared: the same object for every line that serves the same instances
+        through one user (every local of a chain that ends in one resource), so callers can
+        remember what they worked out about a set by its identity."""
         site = hop.site
         if site is None or depth > 12:
             return None
         kind = site[0]
         if kind == "resource":
-            names, local = site[1], site[2]
-            return {c.full_address for c in self.an.index.instances(names, local)}
+            return self._instances(site[1], site[2])
         if kind == "for_each":
             names, block_kind, labels, key = site[1], site[2], site[3], site[4]
             if block_kind != "resource":
                 return None
             local = ".".join(labels) if labels and labels[0] != "data" else ""
-            out = set()
-            for c in self.an.index.instances(names, local):
-                addr = self.an.index.address(c.full_address)
-                if addr is not None and addr.key == key:
-                    out.add(c.full_address)
-            return out
+            return self._instances_by_key(names, local).get(key, frozenset())
         if kind == "local":
             return self._users(site[1], f"local.{site[2]}", depth)
         if kind == "call":
@@ -236,11 +277,41 @@ class Fixer:
             return self._users(parent + (call,), f"var.{arg}", depth)
         return None
 
-    def _users(self, names: tuple[str, ...], ref: str, depth: int) -> set[str] | None:
-        out: set[str] = set()
+    def _instances(self, names: tuple[str, ...], local: str) -> frozenset[str]:
+        key = (names, local)
+        found = self._instance_sets.get(key)
+        if found is None:
+            found = self._instance_sets[key] = frozenset(c.full_address for c in self.an.index.instances(names, local))
+        return found
+
+    def _instances_by_key(self, names: tuple[str, ...], local: str) -> dict:
+        """The instances of one resource by their for_each key (every key looked up once, not every
+        instance tested once per key)."""
+        key = (names, local)
+        found = self._by_key.get(key)
+        if found is None:
+            groups: dict = {}
+            for c in self.an.index.instances(names, local):
+                addr = self.an.index.address(c.full_address)
+                if addr is not None:
+                    groups.setdefault(addr.key, set()).add(c.full_address)
+            found = self._by_key[key] = {k: frozenset(v) for k, v in groups.items()}
+        return found
+
+    def _users(self, names: tuple[str, ...], ref: str, depth: int) -> frozenset[str] | None:
+        key = (names, ref)
+        if key in self._user_sets:
+            return self._user_sets[key]
+        if depth > 64:  # locals that refer to each other in a ring: nothing to pin
+            return None
+        found = self._user_sets[key] = self._find_users(names, ref, depth)
+        return found
+
+    def _find_users(self, names: tuple[str, ...], ref: str, depth: int) -> frozenset[str] | None:
         users = self.an.graph.users(names, ref)
         if not users:
             return None
+        subs = []
         for user in users:
             head = user.split(".")[0]
             if head == "local":
@@ -250,11 +321,11 @@ class Fixer:
             elif head == "output":
                 sub = None
             else:
-                sub = {c.full_address for c in self.an.index.instances(names, user)}
+                sub = self._instances(names, user)
             if sub is None:
                 return None
-            out |= sub
-        return out
+            subs.append(sub)
+        return subs[0] if len(subs) == 1 else frozenset().union(*subs)
 
     def _changes(self, addresses: set[str]) -> list[ResourceChange]:
         return [self.an.index.changes[a] for a in sorted(addresses) if a in self.an.index.changes]

@@ -10,14 +10,20 @@ cache that lives here, not in the plan's structs.
 from __future__ import annotations
 
 import bisect
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from .address import Address, parse_address
 from .model import NOOP, Plan, ResourceChange, StateResource, iter_state_data, raw_value
+from .values import get_path, is_marked
 
 # The parts of a change object that hold value trees.
 PARTS = ("before", "after", "after_unknown", "before_sensitive", "after_sensitive")
+# Changes whose decoded parts are kept (the most recently used). A decoded aws_instance takes
+# about 20 KB of Python objects against 5 KB of JSON: kept for all of 20,000 findings, that was
+# 400 MB. The rules read a change's parts close together, so a few hundred are enough.
+PARTS_KEPT = 256
 
 
 def is_replace(actions: tuple[str, ...]) -> bool:
@@ -78,7 +84,8 @@ class PlanIndex:
     drift: dict[str, ResourceChange] = field(default_factory=dict)
     active: list[ResourceChange] = field(default_factory=list)  # every change that does something
     _addresses: dict[str, Address | None] = field(default_factory=dict)
-    _parts: dict[int, dict[str, Any]] = field(default_factory=dict)
+    _parts: OrderedDict[int, dict[str, Any]] = field(default_factory=OrderedDict)
+    _at: dict[int, dict[tuple, Any]] = field(default_factory=dict)
     _by_value: dict[str, list[str]] | None = None
     _active_order: list[tuple[str, int]] | None = None
     _replacements: list[ResourceChange] | None = None
@@ -101,7 +108,9 @@ class PlanIndex:
             if address in ix.changes:
                 continue
             ix.changes[address] = rc
-            addr = ix.address(address)
+            # The parsed address of an unchanged resource is kept only once something asks for it
+            # (80,000 of them in a large plan, and few are ever asked about).
+            addr = ix.address(address) if rc.actions != NOOP else parse_address(address)
             if addr is not None:
                 ix.by_node.setdefault((addr.module_names, addr.local), []).append(rc)
         ps = plan.prior_state
@@ -133,13 +142,52 @@ class PlanIndex:
 
     # -- values ---------------------------------------------------------------------------------
     def part(self, rc: ResourceChange, name: str) -> Any:
-        """Decoded `before`, `after`, `after_unknown`, ... of one change, once."""
-        cache = self._parts.get(id(rc))
+        """Decoded `before`, `after`, `after_unknown`, ... of one change; kept for the most
+        recently read changes (`PARTS_KEPT`), decoded again after that."""
+        parts = self._parts
+        key = id(rc)
+        cache = parts.get(key)
         if cache is None:
-            cache = self._parts[id(rc)] = {}
+            cache = parts[key] = {}
+            if len(parts) > PARTS_KEPT:
+                parts.popitem(last=False)
+        else:
+            parts.move_to_end(key)
         if name not in cache:
             cache[name] = raw_value(getattr(rc.change, name))
         return cache[name]
+
+    def at(self, rc: ResourceChange, name: str, path: tuple | list) -> Any:
+        """`get_path(part(rc, name), path)`, remembered for every change and path asked about.
+
+        The rules ask about one attribute of a change several times, far apart (the engine
+        first, then the rule, the values shown, the fixes): the answers are kept, the decoded
+        trees only for the last few changes (`part`)."""
+        memo = self._at.get(id(rc))
+        if memo is None:
+            memo = self._at[id(rc)] = {}
+        key = (name, tuple(path))
+        try:
+            return memo[key]
+        except KeyError:
+            found = memo[key] = get_path(self.part(rc, name), key[1])
+            return found
+
+    def marked(self, rc: ResourceChange, name: str, path: tuple | list) -> bool:
+        """`is_marked(part(rc, name), path)` for a marker tree (`after_unknown`, `*_sensitive`),
+        remembered like `at`."""
+        memo = self._at.get(id(rc))
+        if memo is None:
+            memo = self._at[id(rc)] = {}
+        key = (name, tuple(path), True)
+        try:
+            return memo[key]
+        except KeyError:
+            raw = getattr(rc.change, name)
+            # A marker tree marks nothing when its JSON holds no `true` (the sensitive trees of
+            # most changes): no need to decode it.
+            found = memo[key] = b"true" in bytes(raw) and is_marked(self.part(rc, name), key[1])
+            return found
 
     # -- selections -----------------------------------------------------------------------------
     def managed(self) -> Iterator[ResourceChange]:

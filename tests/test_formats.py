@@ -542,3 +542,21 @@ def test_output_writes_several_formats_in_one_run(workdir):
     assert (workdir / "out.md").read_text(encoding="utf-8").startswith(MARKER)
     assert json.loads((workdir / "out.gitlab.json").read_text()) == {"create": 1, "update": 0, "delete": 1}
     assert (workdir / "out.txt").read_text().startswith("::error file=main.tf,line=8,")
+
+
+@pytest.mark.parametrize("fmt", ["json", "sarif", "codequality", "junit"])
+@pytest.mark.parametrize("shape", ["hostile", "none", "allowed", "two plans"])
+def test_reports_written_in_pieces_are_the_rendered_text(shape, fmt):
+    """`check` writes these reports one finding at a time (render_bytes): the same bytes as render()."""
+    nasty = f'aws_instance.app["{NASTY_KEY} \u2028 \u202e é ##[x]"]'
+    many = [finding(address=nasty, message=f"{nasty} ##[error] \x7f"), finding(address="aws_instance.b"),
+            finding(severity="warning", address="aws_instance.c", plan="other.json", group="TFG001|g")]
+    rep = {"hostile": report(many),
+           "none": report([]),
+           "allowed": report([], suppressed=many[:2]),
+           "two plans": report(many, plans=("plan.json", "other.json"))}[shape]
+    formatter = get_formatter(fmt)
+    pieces = list(formatter.render_bytes(rep, RenderOptions()))
+    assert b"".join(pieces) == render(fmt, rep).encode("utf-8")
+    if rep.findings:
+        assert len(pieces) > len(rep.findings)  # one piece per finding, not one document

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Iterable
 
 if TYPE_CHECKING:
     from ..report import Report
@@ -20,3 +20,9 @@ class Formatter:
 
     def render(self, report: Report, options: RenderOptions) -> str:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def render_bytes(self, report: Report, options: RenderOptions) -> Iterable[bytes] | None:
+        """The report as UTF-8 pieces to write one after the other (the same text as `render`),
+        for a format that can write a large document without holding it as text too; None when
+        the format has no such form (then `render` is written)."""
+        return None

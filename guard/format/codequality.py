@@ -12,13 +12,12 @@ Findings allowed by the config are left out: GitLab has no notion of a suppresse
 from __future__ import annotations
 
 import hashlib
-import json
-from typing import Any
+from typing import Any, Iterator
 
 from ..findings import Finding
 from ..report import Report
 from .base import Formatter, RenderOptions
-from .common import finding_file, plan_file, rule_name
+from .common import dumps_indented, finding_file, indented_items, plan_file, rule_name
 from .plain import group_reference
 from .safe import defuse_json, field
 
@@ -55,13 +54,28 @@ def issue(report: Report, f: Finding, seen: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def build(report: Report) -> list[dict[str, Any]]:
+def iter_issues(report: Report) -> Iterator[dict[str, Any]]:
     seen: dict[str, int] = {}
-    return [issue(report, f, seen) for f in report.findings]
+    for f in report.findings:
+        yield issue(report, f, seen)
+
+
+def build(report: Report) -> list[dict[str, Any]]:
+    return list(iter_issues(report))
 
 
 class CodeQualityFormat(Formatter):
     name = "codequality"
 
     def render(self, report: Report, options: RenderOptions) -> str:
-        return defuse_json(json.dumps(build(report), indent=2, ensure_ascii=True)) + "\n"
+        return defuse_json(dumps_indented(build(report), ensure_ascii=True)) + "\n"
+
+    def render_bytes(self, report: Report, options: RenderOptions) -> Iterator[bytes]:
+        """`render`, one issue at a time."""
+        if not report.findings:
+            yield b"[]\n"
+            return
+        yield b"["
+        for piece in indented_items(iter_issues(report), 2, ensure_ascii=True):
+            yield defuse_json(piece).encode("utf-8")
+        yield b"\n]\n"

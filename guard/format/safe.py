@@ -61,8 +61,18 @@ def defuse_json(text: str) -> str:
     occur only inside strings), and `##[` as `#\\u0023[`. No line of indented JSON starts with
     `::`, since strings keep their newlines escaped.
     """
-    text = _UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    if not text.isascii() or "\x7f" in text:  # DEL is the one ASCII character of the class
+        text = _UNSAFE_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
     return text.replace(LEGACY_COMMAND, "#\\u0023[") if LEGACY_COMMAND in text else text
+
+
+def defuse_json_bytes(data: bytes) -> bytes:
+    """`defuse_json` for a UTF-8 document: the same bytes as `defuse_json(data.decode()).encode()`,
+    without a copy of the document when it is ASCII without DEL (the usual case)."""
+    if not data.isascii() or b"\x7f" in data:
+        return defuse_json(data.decode("utf-8")).encode("utf-8")
+    legacy = LEGACY_COMMAND.encode()
+    return data.replace(legacy, b"#\\u0023[") if legacy in data else data
 
 
 def clean(text: str) -> str:
@@ -82,6 +92,21 @@ def shorten(text: str, limit: int | None) -> str:
     return text[: max(0, limit - 1)] + "\u2026"
 
 
+_FIELDS: dict[tuple[str, int | None], str] = {}
+
+
 def field(text: str | None, limit: int | None = None) -> str:
-    """Plan text for a one-line field, cut to `limit` characters: `one_line` then `shorten`."""
-    return shorten(one_line(text or ""), limit)
+    """Plan text for a one-line field, cut to `limit` characters: `one_line` then `shorten`.
+
+    A report asks for the same fields again and again (the links, fixes and titles every finding
+    of a group shares: some 40 calls per finding): short ones are remembered."""
+    text = text or ""
+    if len(text) > 512:
+        return shorten(one_line(text), limit)
+    key = (text, limit)
+    found = _FIELDS.get(key)
+    if found is None:
+        if len(_FIELDS) >= 16384:
+            _FIELDS.clear()
+        found = _FIELDS[key] = shorten(one_line(text), limit)
+    return found

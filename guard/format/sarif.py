@@ -17,15 +17,15 @@ addresses and paths exactly as the plan has them (JSON-escaped), for tools to ma
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import quote
 
 from .. import __version__
 from ..findings import Finding, action_words
 from ..report import Group, Report
 from .base import Formatter, RenderOptions
-from .common import plan_file, repo_path
+from .common import dumps_indented, indented_items, plan_file, repo_path
 from .plain import chain_inline, group_reference, message_lines
 from .safe import defuse_json, field
 
@@ -141,13 +141,21 @@ def result(f: Finding, rule_index: dict[str, int], group: Group | None = None) -
     return out
 
 
-def build(report: Report) -> dict:
+def iter_results(report: Report) -> Iterator[dict]:
+    from ..rules import ALL_RULES
+
+    rule_index = {rule.id: i for i, rule in enumerate(ALL_RULES)}
+    for f in report.findings:
+        yield result(f, rule_index, report.group_of.get(id(f)))
+    for f in report.suppressed:
+        yield result(f, rule_index)
+
+
+def build(report: Report, with_results: bool = True) -> dict:
     from ..rules import ALL_RULES
 
     rules = [rule_descriptor(rule) for rule in ALL_RULES]
-    rule_index = {rule.id: i for i, rule in enumerate(ALL_RULES)}
-    results = [result(f, rule_index, report.group_of.get(id(f))) for f in report.findings]
-    results += [result(f, rule_index) for f in report.suppressed]
+    results = list(iter_results(report)) if with_results else []
     notifications = [{"message": {"text": message_text(field(note))}, "level": "note"} for note in report.notes]
     invocation: dict = {"executionSuccessful": True}
     if notifications:
@@ -168,4 +176,18 @@ class SarifFormat(Formatter):
     name = "sarif"
 
     def render(self, report: Report, options: RenderOptions) -> str:
-        return defuse_json(json.dumps(build(report), indent=2, ensure_ascii=False)) + "\n"
+        return defuse_json(dumps_indented(build(report), ensure_ascii=False)) + "\n"
+
+    def render_bytes(self, report: Report, options: RenderOptions) -> Iterator[bytes]:
+        """`render`, one result at a time (20,000 results: 70 MB of SARIF, and their dicts, never
+        held at once): the document with no results, and the list written in its place."""
+        head = dumps_indented(build(report, with_results=False), ensure_ascii=False)
+        marker = '\n      "results": []'
+        at = head.find(marker)
+        if at < 0 or not (report.findings or report.suppressed):
+            yield (defuse_json(head) + "\n").encode("utf-8")
+            return
+        yield defuse_json(head[:at] + '\n      "results": [').encode("utf-8")
+        for piece in indented_items(iter_results(report), 8):
+            yield defuse_json(piece).encode("utf-8")
+        yield (defuse_json("\n      ]" + head[at + len(marker):]) + "\n").encode("utf-8")
