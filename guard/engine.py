@@ -152,20 +152,39 @@ def _root_key(hop: Hop) -> tuple:
             if hop.kind in ("literal", "unresolved", "unset", "function", "meta") else 0)
 
 
+# Roots that can be the cause of an unasked change: kept first when a node has more roots than the cap.
+_SAFE_ROOTS = frozenset({"literal", "variable", "meta", "unset", "each_key", "count_index"})
+_CUT = Hop(kind="unresolved", ref="(more sources)",
+           note=f"more than {MAX_ROOTS} sources feed this value; the ones not followed are not proven harmless")
+
+
 def _union(groups: Iterable[Iterable[Path]], cap: int = MAX_ROOTS) -> tuple[tuple[Path, ...], bool]:
-    """Paths with distinct roots (the first path to each root), at most `cap`."""
+    """Paths with distinct roots (the first path to each root), at most `cap`.
+
+    Past the cap, a root that can carry drift (a data source, a resource, a function, a chain that
+    stops) takes the place of a literal or a variable, and one root says that sources were left
+    out: a missed cause must never read as a code change (fail safe)."""
     out: dict[tuple, Path] = {}
+    safe: list[tuple] = []
     cut = False
     for group in groups:
         for path in group:
-            key = _root_key(path[-1])
+            root = path[-1]
+            key = _root_key(root)
             if key in out:
                 continue
-            if len(out) >= cap:
+            if len(out) >= cap - 1:
                 cut = True
-                continue
+                if root.kind in _SAFE_ROOTS or root is _CUT or not safe:
+                    continue
+                del out[safe.pop()]
             out[key] = path
-    return tuple(out.values()), cut
+            if root.kind in _SAFE_ROOTS:
+                safe.append(key)
+    paths = tuple(out.values())
+    if cut:
+        paths += ((_CUT,),)
+    return paths, cut
 
 
 def _most_specific(refs: list[str]) -> list[str]:

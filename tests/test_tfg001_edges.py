@@ -81,3 +81,17 @@ def test_sensitive_ami_is_never_printed(tmp_path):
         result = CliRunner().invoke(cli, ["check", str(write(tmp_path, plan)), "--format", fmt])
         assert result.exit_code == 1
         assert "ami-0aaa1111" not in result.output and "ami-0bbb2222" not in result.output
+
+
+def test_a_data_source_among_many_references_is_never_dropped(tmp_path):
+    # An expression with more references than the engine keeps per node (64): the data source at
+    # the end must still be found, and what is left out must not read as a code change.
+    names = [f"a{i}" for i in range(100)]
+    plan = ami_drift_plan()
+    refs = [f"var.{n}" for n in names] + ["data.aws_ami.al2.id", "data.aws_ami.al2"]
+    instance = next(r for r in plan["configuration"]["root_module"]["resources"] if r["address"] == "aws_instance.app")
+    instance["expressions"]["ami"] = {"references": refs}
+    plan["variables"] = {n: {"value": None} for n in names}
+    code, doc = check(tmp_path, plan)
+    (finding,) = doc["findings"]
+    assert code == 1 and finding["rule"] == "TFG001", finding["rule"]
