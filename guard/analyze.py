@@ -7,8 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 from .analysis import Analysis
-from .errors import printable
 from .config import AllowEntry, Config, apply_allows
+from .errors import printable
 from .findings import Finding, Severity
 from .load import LoadedPlan
 from .plan_index import is_replace

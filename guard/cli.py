@@ -6,8 +6,9 @@ import functools
 import gc
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable, TextIO
+from typing import TextIO
 
 import click
 

@@ -21,12 +21,13 @@ cannot be followed to evidence is `not_proven`, never a guessed code change.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any, Iterable
+from typing import Any
 
 from .address import Address, format_key
-from .config_graph import (ConfigGraph, all_references, expression_at, module_label, references)
+from .config_graph import ConfigGraph, all_references, expression_at, module_label, references
 from .datasources import DataClass, data_class, volatile_data
 from .diff import leaf_changes
 from .hcl import VOLATILE_FUNCTIONS, Ref, literal_key, scan_expression, scan_value, single_reference

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import bisect
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from .address import Address, parse_address
 from .model import NOOP, Plan, ResourceChange, StateResource, iter_state_data, raw_value

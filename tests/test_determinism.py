@@ -13,8 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from guard.format import FORMATS
 from handmade import ami_drift_plan
+
+from guard.format import FORMATS
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "plans"

@@ -7,10 +7,10 @@ from importlib import resources
 
 import jsonschema
 from click.testing import CliRunner
+from handmade import ami_drift_plan, write
 
 from guard.cli import cli
 from guard.format.json_report import REPORT_VERSION, report_schema
-from handmade import ami_drift_plan, write
 
 
 def shipped_schema() -> dict:

@@ -11,7 +11,6 @@ import os
 import subprocess
 
 import pytest
-
 import realtf
 
 REPLACE = ["delete", "create"]

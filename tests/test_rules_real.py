@@ -13,7 +13,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 FORMATS = ("text", "json", "markdown", "sarif", "junit", "github", "gitlab")
 
 

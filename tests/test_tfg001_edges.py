@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
+from handmade import ami_drift_plan, write
 
 from guard.cli import cli
-from handmade import ami_drift_plan, write
 
 
 def check(tmp_path, plan, *args):

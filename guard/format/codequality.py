@@ -12,7 +12,8 @@ Findings allowed by the config are left out: GitLab has no notion of a suppresse
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from ..findings import Finding
 from ..report import Report

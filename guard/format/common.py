@@ -10,8 +10,9 @@ import functools
 import json
 import os
 import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import msgspec
 

@@ -11,7 +11,8 @@ Versions (`report_version`): a minor step only adds; a major step may rename or 
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from pydantic import BaseModel, Field
 

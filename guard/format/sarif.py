@@ -17,8 +17,8 @@ addresses and paths exactly as the plan has them (JSON-escaped), for tools to ma
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 from urllib.parse import quote
 
 from .. import __version__

@@ -8,7 +8,7 @@ attributes of updates, put it in `UPDATE_PRECEDENCE`.
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..analysis import Analysis
 from ..findings import Finding

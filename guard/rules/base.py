@@ -15,7 +15,8 @@ A rule is documentation (what it finds, why it matters, an example, the fix: sho
 
 from __future__ import annotations
 
-from typing import ClassVar, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import ClassVar
 
 from ..analysis import Analysis
 from ..engine import Cause, CauseKind

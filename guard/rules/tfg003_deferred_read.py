@@ -3,8 +3,7 @@ during apply (`depends_on` on something with pending changes, or arguments known
 
 from __future__ import annotations
 
-
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..address import format_key
 from ..analysis import Analysis

@@ -4,7 +4,8 @@ plan creates again; names the region or account it was in and the one used now."
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ..analysis import Analysis
 from ..findings import Finding, Fix, Severity, action_words
@@ -102,7 +103,7 @@ class VanishedResource(Rule):
                 continue
             yield self._finding(an, drift, change, now)
 
-    def _finding(self, an: Analysis, drift: ResourceChange, change: ResourceChange, now: "_Now") -> Finding:
+    def _finding(self, an: Analysis, drift: ResourceChange, change: ResourceChange, now: _Now) -> Finding:
         address = drift.full_address
         before = raw_value(drift.change.before)
         was = place_of(before)
@@ -154,7 +155,7 @@ class VanishedResource(Rule):
                             fixes=self._fixes(an, change, was, current, now),
                             location=an.block_location(change), group=group, root=root)
 
-    def _fixes(self, an: Analysis, change, was, current, now: "_Now") -> list[Fix]:
+    def _fixes(self, an: Analysis, change, was, current, now: _Now) -> list[Fix]:
         fixes = []
         region_src = now.region_source(change)
         where = was.get("region", (None,))[0]

@@ -3,7 +3,7 @@ as what it is (the object stays, Terraform lets go of it)."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from ..address import Address, format_key, parse_address
 from ..analysis import Analysis
