@@ -69,7 +69,8 @@ def in_process(plan: Path, rounds: int) -> list[tuple[str, str, int, float, floa
     small = big // 4
     shapes = {
         "one cause": (_report(full, full.findings[:small]), _report(full, full.findings[:small * 4])),
-        "N causes": (_report(full, _distinct(full.findings[:small])), _report(full, _distinct(full.findings[:small * 4]))),
+        "N causes": (_report(full, _distinct(full.findings[:small])),
+                     _report(full, _distinct(full.findings[:small * 4]))),
     }
     best: dict[tuple[str, str, int], float] = {}
     for r in range(rounds):
@@ -159,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             if runs:
                 wall, cpu, peak, out = runs[fmt]
                 extra = f" {wall:.2f} s ({cpu:.2f} s CPU) | {peak / 1e6:.0f} MB ({peak / size:.2f}x) | {_size(out)} |"
-            print(f"| {fmt} | {a1:.2f} s -> {a4:.2f} s ({a4 / a1:.1f}x) | {b1:.2f} s -> {b4:.2f} s ({b4 / b1:.1f}x) |{extra}")
+            print(f"| {fmt} | {a1:.2f} s -> {a4:.2f} s ({a4 / a1:.1f}x) "
+                  f"| {b1:.2f} s -> {b4:.2f} s ({b4 / b1:.1f}x) |{extra}")
     return status
 
 

@@ -256,7 +256,7 @@ def filler(count: int, teams: list[str]) -> list[Item]:
     for i in range(count):
         rng = random.Random(i)
         slot = i % total
-        for rtype, name, weight, make in FILLER_TYPES:
+        for rtype, name, weight, make in FILLER_TYPES:  # noqa: B007 -- the entry the break stops at is used below
             if slot < weight:
                 break
             slot -= weight
@@ -409,7 +409,8 @@ module "team" {
 def fleet_tf() -> str:
     out = [FLEET_TF]
     for rtype, name, _, _ in FILLER_TYPES:
-        out.append(f'resource "{rtype}" "{name}" {{\n  for_each = var.services\n  tags = {{ service = each.key }}\n}}\n')
+        out.append(f'resource "{rtype}" "{name}" {{\n  for_each = var.services\n'
+                   '  tags = { service = each.key }\n}\n')
     return "\n".join(out)
 
 

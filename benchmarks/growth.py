@@ -426,7 +426,8 @@ def sanity(folder: Path, shape: Shape) -> str | None:
     if found != shape.findings:
         return f"{found} findings, expected {shape.findings}"
     if any(f["rule"] != "TFG001" for f in report["findings"]):
-        return "expected TFG001 (ami-drift) findings only: " + ", ".join(sorted({f["rule"] for f in report["findings"]}))
+        return ("expected TFG001 (ami-drift) findings only: "
+                + ", ".join(sorted({f["rule"] for f in report["findings"]})))
     return shape.check(report)
 
 
@@ -520,7 +521,8 @@ def main(argv: list[str] | None = None) -> int:
         status |= 0 if ok else 1
         findings = f"{found[name + '|N']}/{found[name + '|4N']}"
         print(f"{name:<13} {sizes[name]:>6} {findings:>9} {b1.cpu:>6.2f}s {b4.cpu:>6.2f}s {ratio:>5.2f} {net:>8.2f} "
-              f"{b1.wall:>6.2f}s {b4.wall:>6.2f}s {b4.peak / 1e6:>6.0f}MB  {'ok' if ok else 'MISS'} (<= {TARGET_GROWTH:g})")
+              f"{b1.wall:>6.2f}s {b4.wall:>6.2f}s {b4.peak / 1e6:>6.0f}MB  "
+              f"{'ok' if ok else 'MISS'} (<= {TARGET_GROWTH:g})")
         rows.append((name, sizes[name], findings, b1, b4, ratio, net, ok))
     if not args.no_diamond:
         one, d = best[("diamond", "1")], best[("diamond", "20")]

@@ -234,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
     # cost, imports and the .tf files a chain reads, makes the whole-run ratio look better still).
     # CPU time (user + system) shows it better than wall time on a busy machine.
     sized = [f"{s:g}x" for s in scales]
-    for a, b in zip(sized, sized[1:]):
+    for a, b in zip(sized, sized[1:], strict=False):
         extra = (info[b][0] - info[a][0]) / 1e6
         ga, gb = results[(a, "guard")], results[(b, "guard")]
         print(f"growth {a} -> {b}: file x{info[b][0] / info[a][0]:.2f}, guard time x{gb.best / ga.best:.2f}, "

@@ -157,13 +157,15 @@ def _run(plans, directory, config_file, fail_on, allow, terraform, outputs: list
 @click.option("--output", "outputs", multiple=True, metavar="FORMAT=PATH",
               help="Also write a report to a file (repeatable); PATH - is standard output, and the --format "
                    "report then goes to standard error.")
-@click.option("--fail-on", type=FAIL_ON, default=None, help="Exit 1 on findings at or above this level [default: error].")
+@click.option("--fail-on", type=FAIL_ON, default=None,
+              help="Exit 1 on findings at or above this level [default: error].")
 @click.option("--config", "config_file", default=None,
               help="Config file (default: the nearest .replace-guard.toml or pyproject.toml [tool.replace-guard] "
                    "from the root module folder up to the repository root).")
 @click.option("--allow", multiple=True, metavar="ADDRESS[:RULE]",
               help="Allow findings for a Terraform address pattern (repeatable); see the README's Config section.")
-@click.option("--no-color", is_flag=True, help="No colour, even on a terminal or with FORCE_COLOR (NO_COLOR does the same).")
+@click.option("--no-color", is_flag=True,
+              help="No colour, even on a terminal or with FORCE_COLOR (NO_COLOR does the same).")
 @click.option("--compact", is_flag=True, help="Text: one line per finding (path:line: severity - RULE address: title).")
 @click.option("--terraform", default=None, help="terraform binary for binary plan files.")
 @_without_cycle_collection
@@ -197,7 +199,8 @@ def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color,
                     with open(path, "wb") as fh:
                         fh.writelines(text)
             except OSError as exc:
-                raise InputError(path, f"cannot write the {out_fmt} report ({exc.strerror})", "check the path") from None
+                raise InputError(path, f"cannot write the {out_fmt} report ({exc.strerror})",
+                                 "check the path") from None
         stream = sys.stderr if to_stdout is not None else sys.stdout
         color = fmt == "text" and _use_color(no_color, stream)
         text = _render(get_formatter(fmt), report, RenderOptions(color=color, compact=compact))
@@ -308,7 +311,8 @@ def _echo(text: str | Iterable[bytes], err: bool, color: bool) -> None:
 @click.option("-C", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Root module folder (.tf sources).")
 @click.option("--terraform", default=None, help="terraform binary for binary plan files.")
-@click.option("--config", "config_file", default=None, help="Config file (default: .replace-guard.toml or pyproject.toml).")
+@click.option("--config", "config_file", default=None,
+              help="Config file (default: .replace-guard.toml or pyproject.toml).")
 @click.option("--no-color", is_flag=True)
 @_without_cycle_collection
 def explain(plan, address, directory, terraform, config_file, no_color):
@@ -346,7 +350,8 @@ def rules(rule_id):
 
 def rule_doc(rule) -> str:
     parts = [f"{rule.id} {rule.name} (default: {rule.severity.value})", "", "What it finds", "  " + rule.summary,
-             "", "Why it matters", _indent(rule.why), "", "Example", _indent(rule.example), "", "Fix", _indent(rule.fix)]
+             "", "Why it matters", _indent(rule.why), "", "Example", _indent(rule.example),
+             "", "Fix", _indent(rule.fix)]
     extra = getattr(rule, "advice_table", None)
     if extra:
         parts += ["", "Advice per attribute", _indent(extra())]

@@ -144,7 +144,7 @@ class AddressPattern:
             return address == self.text
         if len(steps) != len(self.steps):
             return False
-        for regex, (_, want), (name, key) in zip(self._names, self.steps, steps):
+        for regex, (_, want), (name, key) in zip(self._names, self.steps, steps, strict=True):
             if not regex.fullmatch(name):
                 return False
             if want is None:
@@ -237,7 +237,7 @@ def apply_allows(findings: Iterable[Finding], allows: Sequence[AllowEntry], toda
     for entry in out.expired:
         out.notes.append(f"{entry.where}: allow entry for {entry.describe()} expired on {entry.expires}; "
                          "it no longer applies")
-    for entry, was_used in zip(active, used):
+    for entry, was_used in zip(active, used, strict=True):
         if not was_used:
             out.notes.append(f"{entry.where}: allow entry for {entry.describe()} matched nothing; "
                              "remove it, or fix its address or rule")

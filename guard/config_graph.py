@@ -104,7 +104,8 @@ class ConfigGraph:
         if names in self._modules:
             return self._modules[names]
         parent = self.module(names[:-1])
-        call = parent.module_calls.get(names[-1]) if parent is not None and isinstance(parent.module_calls, dict) else None
+        call = (parent.module_calls.get(names[-1])
+                if parent is not None and isinstance(parent.module_calls, dict) else None)
         found = call.module if call is not None else None
         self._modules[names] = found
         return found
@@ -114,7 +115,8 @@ class ConfigGraph:
         if not names:
             return None
         parent = self.module(names[:-1])
-        return parent.module_calls.get(names[-1]) if parent is not None and isinstance(parent.module_calls, dict) else None
+        return (parent.module_calls.get(names[-1])
+                if parent is not None and isinstance(parent.module_calls, dict) else None)
 
     def resource(self, names: tuple[str, ...], local: str) -> ConfigResource | None:
         index = self._resources.get(names)

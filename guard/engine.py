@@ -296,7 +296,8 @@ class Engine:
         expr = expression_at(self.graph.exprs(cfg), path) if cfg is not None else None
         scope: Scope = ("resource", names, local)
         first = Hop(kind="attribute", ref=ref, names=names, expression=text or _summary(expr),
-                    where=block_where if line or block_where else loc_where, line=line or (block_where.line if block_where else None),
+                    where=block_where if line or block_where else loc_where,
+                    line=line or (block_where.line if block_where else None),
                     site=("resource", names, local, path))
         if cfg is None:
             return [(replace(first, kind="unresolved", note="not found in the plan's configuration"),)]
@@ -343,7 +344,8 @@ class Engine:
 
     def trace_ref(self, names: tuple[str, ...], ref: Ref, scope: Scope | None) -> tuple[Path, ...]:
         head = ref.head
-        scoped = head in ("each", "count") or (ref.index is not None and ("each." in ref.index or "count." in ref.index))
+        scoped = head in ("each", "count") or (ref.index is not None
+                                               and ("each." in ref.index or "count." in ref.index))
         key = ("ref", names, ref.text, scope if scoped else None)
         return self._memoised(key, lambda: self._trace_ref(names, ref, scope))
 
@@ -391,7 +393,8 @@ class Engine:
             value = raw_value(var.value) if has and var is not None else None
             hop = Hop(kind="variable", ref=f"var.{name}", names=(), where=where, line=where.line if where else None,
                       value=value, has_value=has, sensitive=sensitive,
-                      details=(("default = " + _json(default)) if has_default and not sensitive else "",) if has_default else (),
+                      details=((("default = " + _json(default)) if has_default and not sensitive else "",)
+                               if has_default else ()),
                       note="a root module variable: set by -var, a .tfvars file, TF_VAR_" + name + " or its default",
                       site=("variable", (), name))
             if has and has_default and value == default:
@@ -424,7 +427,8 @@ class Engine:
         ref = f"local.{name}"
         if not self.graph.sources.available:
             return [(Hop(kind="unresolved", ref=ref, names=names,
-                         note="locals are not in the plan JSON: run with -C DIR (the root module's folder) to follow it"),)]
+                         note="locals are not in the plan JSON: "
+                              "run with -C DIR (the root module's folder) to follow it"),)]
         found = self.graph.sources.local(self.graph.module_dir(names), name)
         if found is None:
             return [(Hop(kind="unresolved", ref=ref, names=names, note="not found in the .tf files of this module"),)]
@@ -448,12 +452,14 @@ class Engine:
         out = outputs.get(output) if output else None
         ref = f"module.{call}.{output}" if output else f"module.{call}"
         if out is None:
-            return [(Hop(kind="unresolved", ref=ref, names=names, note="module output not found in the configuration"),)]
+            return [(Hop(kind="unresolved", ref=ref, names=names,
+                         note="module output not found in the configuration"),)]
         has_src, src, where = self.source_value(child, "output", (output or "",), ("value",))
         line = self.graph.sources.attr_line(where, ["value"]) if where else None
         expr = raw_value(out.expression)
         bind = (len(names), index, scope) if index is not None else None
-        hop = Hop(kind="output", ref=ref, names=child, expression=_summary(expr) if not has_src else expression_text(src),
+        hop = Hop(kind="output", ref=ref, names=child,
+                  expression=_summary(expr) if not has_src else expression_text(src),
                   where=where, line=line, site=("output", child, output), bind=bind)
         return [(hop, *rest) for rest in self._expression(child, expr, has_src, src, None)]
 
@@ -581,8 +587,8 @@ class Engine:
             if root.kind == "each_value" and depth < 8:
                 ok, key = self.scope_key(root.scope, addr)
                 if not ok or key is None:
-                    out.append(Chain(hops=path[:-1] + (replace(root, kind="unresolved",
-                                                               note="the for_each key of this instance is not known"),)))
+                    unknown = replace(root, kind="unresolved", note="the for_each key of this instance is not known")
+                    out.append(Chain(hops=path[:-1] + (unknown,)))
                     continue
                 sub = self.each_value(root.scope, key)  # type: ignore[arg-type]
                 each = replace(root, ref=f"each.value ({format_key(key)})")
@@ -858,7 +864,8 @@ class Engine:
             return replace(base, kind=kind, chain=ch.hops[:-1] + (noted,) + inner.chain, data=inner.data, inner=inner,
                            through=(up.full_address, *inner.through), others=others,
                            matched_by_value=inner.matched_by_value,
-                           evidence=f"{up.full_address} changes in this plan ({', '.join(up.actions)}): " + inner.evidence)
+                           evidence=f"{up.full_address} changes in this plan ({', '.join(up.actions)}): "
+                                    + inner.evidence)
         if unresolved:
             matched = self._match_by_value(rc, path, new, known, unresolved[0])
             if matched is not None:
@@ -1018,7 +1025,8 @@ class Engine:
                       f"{up.full_address}: {acts} in this plan")
         return replace(base, kind=kind, chain=(hop, *inner.chain), data=inner.data, inner=inner,
                        through=(up.full_address, *inner.through), matched_by_value=inner.matched_by_value,
-                       evidence=f"its replace_triggered_by names {hop.ref}, which changes in this plan: " + inner.evidence)
+                       evidence=f"its replace_triggered_by names {hop.ref}, which changes in this plan: "
+                                + inner.evidence)
 
     def drifted(self, address: str, attr: tuple[str | int, ...]) -> bool:
         """Whether `resource_drift` shows `attr` of a resource changed outside Terraform (harmless

@@ -58,7 +58,8 @@ class ChainLink(_Model):
     """One step from the forcing attribute back to where its value comes from."""
 
     ref: str = Field(description="what this step names, e.g. `aws_instance.app.ami`, `var.ami_id`, `data.aws_ami.al2`")
-    kind: str = Field(description="attribute | module_input | variable | local | output | data_source | resource | constant | unresolved | meta")
+    kind: str = Field(description="attribute | module_input | variable | local | output | data_source | resource "
+                                  "| constant | unresolved | meta")
     module: str = Field("", description="module path the step lives in ('' for the root module)")
     expression: str | None = Field(None, description="the expression at this step, as written")
     details: list[str] = Field(default_factory=list, description="decisive arguments, e.g. `most_recent = true`")
@@ -95,8 +96,8 @@ class Fix(_Model):
     detail: str = ""
     location: Location | None = None
     snippet: str | None = None
-    strategy: str | None = Field(None, description="`pin`, `pin-keys`, `ignore` or `call-site` when `replace-guard fix` "
-                                                   "can make this fix's edits")
+    strategy: str | None = Field(None, description="`pin`, `pin-keys`, `ignore` or `call-site` when "
+                                                   "`replace-guard fix` can make this fix's edits")
     edits: list[Edit] = Field(default_factory=list, description="the edits that make this fix, applied together")
 
 
@@ -145,5 +146,6 @@ def action_words(actions: list[str] | tuple[str, ...]) -> str:
     if acts == ["delete"]:
         return "destroy"
     if "forget" in acts:
-        return "forget (remove from state; the object is not destroyed)" if acts == ["forget"] else "create a new object and forget the old one"
+        return ("forget (remove from state; the object is not destroyed)" if acts == ["forget"]
+                else "create a new object and forget the old one")
     return ", ".join(acts) or "no-op"

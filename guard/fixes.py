@@ -90,7 +90,8 @@ class Fixer:
         if old is None:
             return PinResult(None, "the plan does not show the value it runs today")
         if is_hashed(rc.type, path, old):
-            return PinResult(None, f"the plan holds `{path_text(path)}` only as a hash of the text, not the text itself")
+            return PinResult(None, f"the plan holds `{path_text(path)}` only as a hash of the text, "
+                                   "not the text itself")
         literal = hcl_literal(old)
         if literal is None:
             return PinResult(None, "the value it runs today cannot be written as an HCL literal")
@@ -408,9 +409,9 @@ class Fixer:
                 continue
             from .model import raw_value
 
-            refs = [r for r in (raw_value(res.count_expression) or {}).get("references", []) or []
-                    if isinstance(r, str) and r.startswith("var.")] if isinstance(raw_value(res.count_expression), dict) \
-                else []
+            refs = ([r for r in (raw_value(res.count_expression) or {}).get("references", []) or []
+                     if isinstance(r, str) and r.startswith("var.")]
+                    if isinstance(raw_value(res.count_expression), dict) else [])
             for ref in dict.fromkeys(refs):
                 name = ref.split(".")[1]
                 decl = variables.get(name)

@@ -57,7 +57,8 @@ def read_source(name: str) -> bytes:
     except FileNotFoundError:
         raise InputError(name, "no such file", SHOW_HINT) from None
     except OSError as exc:
-        raise InputError(name, f"cannot be read ({exc.strerror or exc})", "check the path and its permissions") from None
+        raise InputError(name, f"cannot be read ({exc.strerror or exc})",
+                         "check the path and its permissions") from None
 
 
 def normalise_text(name: str, data: bytes) -> bytes:
@@ -103,7 +104,8 @@ def _check_utf8(name: str, data: bytes) -> None:
             # exc.object is what the decoder held over from the last chunk, then this chunk.
             offset = start - (len(exc.object) - len(chunk)) + exc.start
             raise InputError(name, f"is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {offset:,})",
-                             "save it as UTF-8, or write it again with `terraform show -json tfplan > plan.json`") from None
+                             "save it as UTF-8, or write it again with "
+                             "`terraform show -json tfplan > plan.json`") from None
 
 
 def decode_plan(name: str, data: bytes) -> Plan:
@@ -136,7 +138,8 @@ def decode_plan(name: str, data: bytes) -> Plan:
     if major not in SUPPORTED_MAJOR:
         raise InputError(name, f"has format_version {plan.format_version}, newer than this tool reads (0.x, 1.x)",
                          "upgrade replace-guard, or produce the plan with a Terraform release it supports")
-    if len(plan.values) and not len(plan.planned_values) and plan.resource_changes is None and plan.configuration is None:
+    if (len(plan.values) and not len(plan.planned_values)
+            and plan.resource_changes is None and plan.configuration is None):
         raise InputError(name, "is a state, not a plan (`terraform show -json` without a plan file)",
                          "run `terraform plan -out=tfplan`, then `terraform show -json tfplan`")
     if plan.configuration is None and plan.resource_changes is None and not len(plan.planned_values):

@@ -264,7 +264,8 @@ class SourceTree:
                 try:
                     data = json.loads(text)
                 except (ValueError, RecursionError):
-                    self._note(f"{self._show(manifest)}: not valid JSON; modules installed by `terraform init` are not read")
+                    self._note(f"{self._show(manifest)}: not valid JSON; "
+                               "modules installed by `terraform init` are not read")
             mods = data.get("Modules") if isinstance(data, dict) else None
             for mod in mods if isinstance(mods, list) else ():
                 if isinstance(mod, dict) and isinstance(mod.get("Key"), str) and isinstance(mod.get("Dir"), str):
@@ -447,7 +448,8 @@ class SourceTree:
         lines = text.count("\n") + 1
         if lines > MAX_BLOCK_LINES or len(text) > MAX_BLOCK_BYTES:
             self._note(f"{where}: {what} is too large to read ({lines:,} lines, {len(text):,} characters; "
-                       f"at most {MAX_BLOCK_LINES:,} lines and {MAX_BLOCK_BYTES // 1024} KB); its arguments are not read")
+                       f"at most {MAX_BLOCK_LINES:,} lines and {MAX_BLOCK_BYTES // 1024} KB); "
+                       "its arguments are not read")
             return None
         import hcl2  # imported only when a chain reaches a .tf file
 

@@ -582,7 +582,7 @@ def _run_step(step: dict, ws: Workspace, src: Path, moto: MotoServer, region: st
     kind = next((k for k in STEP_KINDS if k in step), None)
     if kind == "register_image":
         for i, reg in enumerate(step.get("regions", [region])):
-            image_id = _one_second_later(reg, lambda: register_image(moto, step["register_image"], reg))
+            image_id = _one_second_later(reg, lambda reg=reg: register_image(moto, step["register_image"], reg))
             if "save_as" in step:
                 values[f"{step['save_as']}@{reg}"] = image_id
                 if i == 0:

@@ -108,8 +108,12 @@ def assert_valid_sarif(doc: dict) -> None:
     assert not errors, "\n".join(f"{list(e.path)}: {e.message}" for e in errors[:10])
 
 
+# The default location of `finding`: one instance, shared by every call, as a default argument was.
+AT_LINE_8 = Location(file="main.tf", line=8)
+
+
 def finding(rule="TFG001", severity="error", address="aws_instance.app", plan="plan.json",
-            location: Location | None = Location(file="main.tf", line=8), **kw) -> Finding:
+            location: Location | None = AT_LINE_8, **kw) -> Finding:
     kw.setdefault("message", f"{address} will be replaced because `ami` changes.")
     return Finding(rule=rule, severity=Severity(severity), title=f"{address} will be replaced", address=address,
                    plan=plan, actions=["delete", "create"], replace_paths=[["ami"]], location=location,
@@ -319,7 +323,7 @@ def test_sarif_describes_every_rule(workdir):
     rules = doc["runs"][0]["tool"]["driver"]["rules"]
     assert [r["id"] for r in rules] == [r.id for r in ALL_RULES]
     level = {"error": "error", "warning": "warning", "notice": "note"}
-    for descriptor, rule in zip(rules, ALL_RULES):
+    for descriptor, rule in zip(rules, ALL_RULES, strict=True):
         assert descriptor["name"] == rule.name
         assert descriptor["shortDescription"]["text"] == rule.summary
         assert descriptor["fullDescription"]["text"] == rule.why
@@ -342,7 +346,7 @@ def test_sarif_results_levels_locations_and_fingerprints(workdir):
     # Without sources: the plan file, line 1.
     third = results[2]["locations"][0]["physicalLocation"]
     assert third["artifactLocation"]["uri"] == "plan.json" and third["region"]["startLine"] == 1
-    for res, f in zip(results, findings):
+    for res, f in zip(results, findings, strict=True):
         assert list(res["partialFingerprints"].values()) == [f.fingerprint]
     assert len({r["partialFingerprints"]["replaceGuardFinding/v1"] for r in results}) == 3
     # Rule index points at the descriptor of the same id, where the rule exists.

@@ -81,7 +81,7 @@ def assert_valid(text: str, original: str | None = None) -> None:
 def rerun(result: EditResult, edits: list[EditSpec]) -> EditResult:
     """The same edits on the edited text, at the lines where their argument or block went."""
     assert all(o.new_line is not None for o in result.outcomes)
-    return apply(result.text, [dataclasses.replace(e, line=o.new_line) for e, o in zip(edits, result.outcomes)])
+    return apply(result.text, [dataclasses.replace(e, line=o.new_line) for e, o in zip(edits, result.outcomes, strict=True)])
 
 
 def edit_ok(src: str, edits: list[EditSpec], expected: str) -> EditResult:

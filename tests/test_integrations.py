@@ -95,7 +95,7 @@ def test_action_scripts_take_inputs_only_through_env(action):
             assert isinstance(value, str)
     uses_inputs = " ".join(str(step.get("env", {})) for step in runs)
     for name in ("plan", "working-directory", "fail-on", "config", "sarif"):
-        assert "${{ inputs.%s }}" % name in uses_inputs
+        assert "${{ inputs." + name + " }}" in uses_inputs
 
 
 def test_action_installs_into_its_own_venv_from_its_own_folder(action):

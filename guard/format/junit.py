@@ -28,7 +28,8 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def xml_text(text: str) -> str:
-    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100 else f"\\u{ord(m.group(0)):04x}", text)
+    return _NOT_XML.sub(lambda m: f"\\x{ord(m.group(0)):02x}" if ord(m.group(0)) < 0x100
+                        else f"\\u{ord(m.group(0)):04x}", text)
 
 
 def body(f: Finding, group: Group | None = None) -> str:
@@ -81,8 +82,9 @@ def build(report: Report) -> ET.Element:
             counts["failures"] += failed
             counts["skipped"] += skipped
         if not kept:
-            ET.SubElement(suite, "testcase", {"classname": "replace-guard", "time": "0",
-                                              "name": xml_text(f"{field(label)}: no resource destroyed or replaced unasked")})
+            ET.SubElement(suite, "testcase",
+                          {"classname": "replace-guard", "time": "0",
+                           "name": xml_text(f"{field(label)}: no resource destroyed or replaced unasked")})
             counts["tests"] += 1
         suite.attrib.update({"tests": str(counts["tests"]), "failures": str(counts["failures"]),
                              "errors": "0", "skipped": str(counts["skipped"]), "time": "0"})

@@ -154,7 +154,8 @@ def _facts(g: Group) -> list[str]:
     if g.root:
         out.append(f"- root cause: {code(g.root, _FIELD)}")
     if g.common_action:
-        out.append(f"- action: {text(action_text(f.actions))}" + (f" ({code(f.action_reason)})" if f.action_reason else ""))
+        out.append(f"- action: {text(action_text(f.actions))}"
+                   + (f" ({code(f.action_reason)})" if f.action_reason else ""))
     if g.common_values:
         for v in f.values:
             out.append(f"- {code(v.path)}: {code(v.before or '', _FIELD)} \u2192 {code(v.after or '', _FIELD)}")

@@ -109,14 +109,16 @@ class AmiDrift(Rule):
         group_root = f"{source} picked {new_id if new_id and SENSITIVE not in (before, after) else 'a new image'}" + (
             f" ({facts['new_image_name']})" if facts.get("new_image_name") else "")
         return self.finding(
-            an, rc, title=f"{rc.full_address} will be replaced because {source} (most_recent = true) picked a new image",
+            an, rc,
+            title=f"{rc.full_address} will be replaced because {source} (most_recent = true) picked a new image",
             message=message, chain=an.chain(cause), values=values, paths=[path] if path else [], facts=facts,
             fixes=self._fixes(an, fixer, rc, cause), cause=cause, group=key, root=group_root)
 
     def _fixes(self, an: Analysis, fixer: Fixer, rc: ResourceChange, cause: Cause) -> list[Fix]:
         fixes: list[Fix] = []
         attr = top_attr(cause.path) or "ami"
-        pinned = fixer.pin(rc, cause, what="image", title=None if cause.through else "Pin the AMI the instance runs now")
+        pinned = fixer.pin(rc, cause, what="image",
+                           title=None if cause.through else "Pin the AMI the instance runs now")
         if pinned.fix is not None:
             fixes.append(pinned.fix)
         else:

@@ -147,7 +147,8 @@ class DataSourceDrift(Rule):
             fixes.append(Fix(
                 title=f"Stop the change of {cause.through[0]} first",
                 detail=f"{rc.full_address} is replaced only because {cause.through[0]} changes: pin the value that "
-                       f"reaches it from {cause.data.address if cause.data else cause.root.ref if cause.root else 'the data source'}."))
+                       "reaches it from "
+                       f"{cause.data.address if cause.data else cause.root.ref if cause.root else 'the data source'}."))
         else:
             pinned = fixer.pin(rc, cause)
             if pinned.fix is not None and (an.data_value_shown(cause)):

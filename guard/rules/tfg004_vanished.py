@@ -227,7 +227,8 @@ class _Now:
             return from_config[1]
         found = self._provider(change)
         if found is not None and "region" not in (found[1].get("expressions") or {}):
-            return "the environment (AWS_REGION / AWS_DEFAULT_REGION / the profile's region): the provider block sets none"
+            return ("the environment (AWS_REGION / AWS_DEFAULT_REGION / the profile's region): "
+                    "the provider block sets none")
         return None
 
     def observed(self) -> dict[str, tuple[str, str]]:
@@ -248,7 +249,8 @@ class _Now:
                     for key in ("region", "name"):  # provider 6 names it `region`, 5 `name`
                         if isinstance(values.get(key), str) and values[key]:
                             found.setdefault("region", (values[key], f"{label}.{key}"))
-                if res.type == "aws_caller_identity" and isinstance(values.get("account_id"), str) and values["account_id"]:
+                if (res.type == "aws_caller_identity" and isinstance(values.get("account_id"), str)
+                        and values["account_id"]):
                     found.setdefault("account", (values["account_id"], f"{label}.account_id"))
                 for key in _AZ_LIST_KEYS:
                     zones = values.get(key)

@@ -124,7 +124,8 @@ class UnreviewedDeploy(Rule):
     def _finding(self, an: Analysis, fixer: Fixer, rc: ResourceChange, cause: Cause, causes: list[Cause],
                  key: str | None, affected: set[str]) -> Finding:
         root = cause.root
-        data_address = cause.data.address if cause.data is not None else (root.ref if root is not None else "a data source")
+        data_address = (cause.data.address if cause.data is not None
+                        else (root.ref if root is not None else "a data source"))
         dtype = data_address.split(".")[1] if data_address.startswith("data.") else ""
         values = []
         hidden = False
@@ -151,7 +152,8 @@ class UnreviewedDeploy(Rule):
         if hidden:
             message += (" The values are not shown: they come from a data source attribute not known to be public, "
                         "or the plan marks them sensitive.")
-        shown_after = values[0].after if values and values[0].after not in PLACEHOLDERS and not hidden else "a new value"
+        shown_after = (values[0].after if values and values[0].after not in PLACEHOLDERS and not hidden
+                       else "a new value")
         return self.finding(
             an, rc, title=f"{rc.full_address} deploys what {data_address} returns now, not a reviewed release",
             message=message, chain=an.chain(cause), values=values, paths=[c.path for c in causes], facts=facts,
@@ -181,7 +183,8 @@ class UnreviewedDeploy(Rule):
             title="Release through a reviewed change",
             detail="Pass the image digest (or package version) in a variable set in the code or a .tfvars file, so "
                    "that a new release is a pull request someone approves.",
-            snippet='variable "release_image" {\n  description = "the image to run, by digest"\n  type        = string\n}'))
+            snippet='variable "release_image" {\n  description = "the image to run, by digest"\n'
+                    '  type        = string\n}'))
         if attr and not cause.through:
             ignored = fixer.ignore(rc, [attr], "then deploys happen outside Terraform (a pipeline), and Terraform "
                                                "keeps what they set.")

@@ -200,7 +200,8 @@ class StatefulReplacement(Rule):
                 vloc = an.graph.loc(root.where, root.line)
                 return (f"from {root.ref}{shown}, whose default in the code changed"
                         + (f" ({vloc.file}:{vloc.line})" if vloc else ""))
-            return f"from the root variable {root.ref}{shown} (set by -var, a .tfvars file, TF_VAR_{root.ref[4:]} or its default)"
+            return (f"from the root variable {root.ref}{shown} "
+                    f"(set by -var, a .tfvars file, TF_VAR_{root.ref[4:]} or its default)")
         pure = next((h for h in cause.chain if h.kind == "data_source" and h.pure), None)
         if pure is not None:
             return f"computed by {pure.ref} from its arguments in the code{where}"
@@ -209,7 +210,8 @@ class StatefulReplacement(Rule):
         if cause.kind is CauseKind.code_change and "no longer set" in cause.evidence:
             return "a code change: the attribute is no longer set in the code"
         if root.kind == "literal" and root.names and "default" in (root.note or ""):
-            return f"from {root.ref} ({'.'.join('module.' + n for n in root.names)}), which its module call does not set (its default)"
+            return (f"from {root.ref} ({'.'.join('module.' + n for n in root.names)}), "
+                    "which its module call does not set (its default)")
         return f"a code change{where}{written}"
 
     def _path_fixes(self, an: Analysis, fixer: Fixer, rc: ResourceChange, path: tuple, cause: Cause) -> list[Fix]:

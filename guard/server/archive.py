@@ -43,7 +43,8 @@ class Unpacked:
     def skipped_note(self) -> str:
         parts = []
         if self.unsafe:
-            parts.append(f"{len(self.unsafe)} entr{'y' if len(self.unsafe) == 1 else 'ies'} with a path outside the folder")
+            parts.append(f"{len(self.unsafe)} entr{'y' if len(self.unsafe) == 1 else 'ies'} "
+                         "with a path outside the folder")
         if self.links:
             parts.append(f"{len(self.links)} link(s)")
         if self.too_big:
