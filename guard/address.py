@@ -143,8 +143,10 @@ def _parse_address(text: str) -> Address | None:
     toks = _tokens(text)
     modules: list[ModuleStep] = []
     i = 0
-    while i < len(toks) and toks[i] == "module" and i + 1 < len(toks) and isinstance(toks[i + 1], str):
+    while i + 1 < len(toks) and toks[i] == "module":
         name = toks[i + 1]
+        if not isinstance(name, str):
+            break
         i += 2
         key = None
         if i < len(toks) and isinstance(toks[i], tuple):
@@ -155,9 +157,11 @@ def _parse_address(text: str) -> Address | None:
     if i < len(toks) and toks[i] == "data":
         mode = "data"
         i += 1
-    if i + 1 >= len(toks) or not isinstance(toks[i], str) or not isinstance(toks[i + 1], str):
+    if i + 1 >= len(toks):
         return None
     rtype, rname = toks[i], toks[i + 1]
+    if not isinstance(rtype, str) or not isinstance(rname, str):
+        return None
     i += 2
     key = None
     if i < len(toks) and isinstance(toks[i], tuple):

@@ -183,9 +183,6 @@ def check(plans, directory, fmt, outputs, fail_on, config_file, allow, no_color,
         targets = _parse_outputs(outputs)
         report = _run(plans, directory, config_file, fail_on, allow, terraform, outputs=targets)
         report.fix_command = _fix_command(report, plans, directory)
-        to_stdout: str | None = None
-
-
         to_stdout: str | Iterable[bytes] | None = None
         for out_fmt, path in targets:
             text = _render(get_formatter(out_fmt), report, RenderOptions(color=False))

@@ -60,8 +60,11 @@ def update(readme: Path) -> bool:
     new = text
     for name in SECTIONS:
         body = render(name, repo)
-        new = re.sub(rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)",
-                     lambda m, body=body: m.group(1) + body + m.group(2), new, flags=re.S)
+
+        def between_markers(m: re.Match[str], body: str = body) -> str:  # a function: `body` is not a template
+            return m.group(1) + body + m.group(2)
+
+        new = re.sub(rf"(<!-- {name}:start -->\n).*?(\n<!-- {name}:end -->)", between_markers, new, flags=re.S)
     if new != text:
         readme.write_text(new, encoding="utf-8")
     return new != text

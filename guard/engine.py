@@ -1090,7 +1090,7 @@ def _block_leaves(key: str, before: Any, after: Any, unknown: Any) -> list[tuple
 
 def _meaningful(a: Any, b: Any) -> bool:
     """Values differ in more than empty-versus-null (`tags: null -> {}`, `[] -> null`)."""
-    empty = (None, "", [], {})
+    empty: tuple[Any, ...] = (None, "", [], {})
     if a in empty and b in empty:
         return False
     return a != b

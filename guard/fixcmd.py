@@ -132,7 +132,7 @@ def run(report: Report, strategy: str, write: bool, addresses: tuple[str, ...] =
     for choice in out.choices:
         if choice.fix is None:
             continue
-        targets = []
+        targets: list[tuple[Path, Edit]] = []
         for edit in choice.fix.edits:
             path = Path(edit.file)
             resolved = (Path.cwd() / path).resolve() if not path.is_absolute() else path.resolve()

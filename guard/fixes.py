@@ -155,7 +155,7 @@ class Fixer:
             return keyed
         return PinResult(None, reason)
 
-    def _keyed(self, hop: Hop, found: str, served: set[str], path: tuple, loc: Location, attribute: str | None,
+    def _keyed(self, hop: Hop, found: str, served: frozenset[str], path: tuple, loc: Location, attribute: str | None,
                what: str) -> PinResult | None:
         """For a line shared by for_each/count instances that run different values today: a pin per
         key, `lookup({key = value, ...}, each.key, <the reference>)`, so keys added later still follow
@@ -328,7 +328,7 @@ class Fixer:
             subs.append(sub)
         return subs[0] if len(subs) == 1 else frozenset().union(*subs)
 
-    def _changes(self, addresses: set[str]) -> list[ResourceChange]:
+    def _changes(self, addresses: Iterable[str]) -> list[ResourceChange]:
         return [self.an.index.changes[a] for a in sorted(addresses) if a in self.an.index.changes]
 
     # -- fixes on the call of a module the user does not own ----------------------------------

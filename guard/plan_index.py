@@ -94,6 +94,7 @@ class PlanIndex:
     @classmethod
     def build(cls, plan: Plan) -> PlanIndex:
         ix = cls(plan)
+        inst: DataInstance | None  # a data source instance, in both loops below
         for rc in plan.changes:
             if rc.deposed not in (None, False, ""):
                 continue

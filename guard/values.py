@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 SENSITIVE = "(sensitive)"
@@ -49,7 +50,7 @@ def is_marked(tree: Any, path: list[str | int] | tuple) -> bool:
     return False
 
 
-def path_text(path: list[str | int] | tuple) -> str:
+def path_text(path: Sequence[str | int]) -> str:
     out = ""
     for step in path:
         out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))

@@ -56,8 +56,8 @@ def place_of(values: Any, accounts: bool = True) -> dict[str, tuple[str, str]]:
     if "region" not in out and isinstance(values.get("region"), str) and zone_region(values["region"]):
         out["region"] = (values["region"], "its region attribute")
     for key in _AZ_KEYS:
-        if "region" not in out and zone_region(values.get(key)):
-            out["region"] = (zone_region(values[key]), f"its {key} {values[key]}")
+        if "region" not in out and (zone := zone_region(values.get(key))):
+            out["region"] = (zone, f"its {key} {values[key]}")
     owner = values.get("owner_id")
     if accounts and "account" not in out and isinstance(owner, str) and re.fullmatch(r"\d{12}", owner):
         out["account"] = (owner, "its owner_id")
@@ -198,7 +198,9 @@ class _Now:
             cfg = self.an.graph.resource(addr.module_names, addr.local)
             key = cfg.provider_config_key if cfg is not None else None
         for k in (key, key.split(":")[-1] if key else None, "aws"):
-            entry = self.providers.get(k) if k else None
+            if not k:
+                continue
+            entry = self.providers.get(k)
             if isinstance(entry, dict):
                 return k, entry
         return None
@@ -254,8 +256,8 @@ class _Now:
                     found.setdefault("account", (values["account_id"], f"{label}.account_id"))
                 for key in _AZ_LIST_KEYS:
                     zones = values.get(key)
-                    if isinstance(zones, list) and zones and zone_region(zones[0]):
-                        found.setdefault("region", (zone_region(zones[0]), f"{label}.{key}"))
+                    if isinstance(zones, list) and zones and (zone := zone_region(zones[0])):
+                        found.setdefault("region", (zone, f"{label}.{key}"))
                 for kind, (value, evidence) in place_of(values, accounts=res.mode != "data").items():
                     found.setdefault(kind, (value, f"{label}: {evidence.replace('its ', '')}"))
             self._observed = found
