@@ -191,6 +191,8 @@ class SourceTree:
         self._nodes: dict[tuple[Path, int], Any] = {}
         self._depths: dict[tuple[Path, int, int], list[int | None]] = {}
         self._modules_json: dict[str, str] | None = None
+        self._local_memo: dict[tuple[Path, str], tuple[Where, Any] | None] = {}
+        self._local_names: dict[tuple[Path, int, int], dict[str, int]] = {}
 
     @property
     def available(self) -> bool:
@@ -462,9 +464,16 @@ class SourceTree:
         return tree
 
     def local(self, directory: Path | None, name: str) -> tuple[Where, Any] | None:
-        """A local value's expression (as python-hcl2 gives it) and where it is defined."""
+        """A local value's expression (as python-hcl2 gives it) and where it is defined; read once
+        (a `for_each` over a map local asks for it once per key)."""
         if directory is None:
             return None
+        key = (directory, name)
+        if key not in self._local_memo:
+            self._local_memo[key] = self._find_local(directory, name)
+        return self._local_memo[key]
+
+    def _find_local(self, directory: Path, name: str) -> tuple[Where, Any] | None:
         d = self._dir(directory)
         checked = 0
         while True:
@@ -484,18 +493,13 @@ class SourceTree:
                 line = self._json_key_line(f, blk, name) or blk.line
                 return Where(f.path, line, line), blk.node[name]
             return None
-        if not re.search(rf"^[ \t]*{re.escape(name)}[ \t]*=(?!=)", f.text[blk.start:blk.end], re.MULTILINE):
+        names = self._local_lines(f, blk)
+        if name not in names:
             return None
         depths = self._line_depths(f, blk.line, blk.end_line)
         if depths is None:
             return None
-        pat = re.compile(rf"\s*{re.escape(name)}\s*=(?!=)")
-        for i, depth in enumerate(depths):
-            if depth == 1 and pat.match(f.line(blk.line + i)):
-                line = blk.line + i
-                break
-        else:
-            return None
+        line = names[name]
         # The attribute runs up to the next line that starts in the block's body (or its end).
         last = line
         for i in range(line - blk.line + 1, len(depths)):
@@ -517,6 +521,22 @@ class SourceTree:
         if value is _MISSING:
             return None
         return Where(f.path, line, line), value
+
+    def _local_lines(self, f: _File, blk: _Block) -> dict[str, int]:
+        """The names a locals block defines and their lines, found once per block (the first wins)."""
+        key = (f.path, blk.start, -1)
+        found = self._local_names.get(key)
+        if found is None:
+            found = {}
+            depths = self._line_depths(f, blk.line, blk.end_line)
+            name_at = re.compile(r"\s*([A-Za-z_][\w-]*)\s*=(?!=)")
+            for i, depth in enumerate(depths or ()):
+                if depth == 1:
+                    m = name_at.match(f.line(blk.line + i))
+                    if m:
+                        found.setdefault(m.group(1), blk.line + i)
+            self._local_names[key] = found
+        return found
 
     # -- lines -------------------------------------------------------------------------
     def _line_depths(self, f: _File, first: int, last: int) -> list[int | None] | None:
