@@ -82,10 +82,7 @@ class Analysis:
         """The report's view of a hop (one object per hop, shared by every finding that shows it)."""
         found = self._links.get(id(hop))
         if found is None:
-            kind = hop.kind
-            if kind == "data_source" and hop.pure:
-                kind = "data_source"
-            found = ChainLink(ref=hop.ref, kind=kind, module=module_label(hop.names), expression=hop.expression,
+            found = ChainLink(ref=hop.ref, kind=hop.kind, module=module_label(hop.names), expression=hop.expression,
                               details=list(hop.details), location=self.graph.loc(hop.where, hop.line),
                               note=hop.note)
             self._links[id(hop)] = found

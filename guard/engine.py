@@ -287,8 +287,8 @@ class Engine:
         parts = local.split(".")
         kind, labels = ("data", tuple(parts[1:3])) if parts[0] == "data" else ("resource", tuple(parts[:2]))
         has_src, src, block_where = self.source_value(names, kind, labels, path)
-        loc_where, text = (None, None)
-        line = None
+        text: str | None = None
+        line: int | None = None
         if block_where is not None:
             line = self.graph.sources.attr_line(block_where, [p for p in path if isinstance(p, str)])
             text = self.graph.sources.line_text(block_where.file, line) if line else None
@@ -296,8 +296,7 @@ class Engine:
         expr = expression_at(self.graph.exprs(cfg), path) if cfg is not None else None
         scope: Scope = ("resource", names, local)
         first = Hop(kind="attribute", ref=ref, names=names, expression=text or _summary(expr),
-                    where=block_where if line or block_where else loc_where,
-                    line=line or (block_where.line if block_where else None),
+                    where=block_where, line=line or (block_where.line if block_where else None),
                     site=("resource", names, local, path))
         if cfg is None:
             return [(replace(first, kind="unresolved", note="not found in the plan's configuration"),)]

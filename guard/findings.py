@@ -58,8 +58,9 @@ class ChainLink(_Model):
     """One step from the forcing attribute back to where its value comes from."""
 
     ref: str = Field(description="what this step names, e.g. `aws_instance.app.ami`, `var.ami_id`, `data.aws_ami.al2`")
-    kind: str = Field(description="attribute | module_input | variable | local | output | data_source | resource "
-                                  "| constant | unresolved | meta")
+    kind: str = Field(description="attribute | local | variable | module_input | output | for_each | each_value | "
+                                   "data_source | resource | trigger | literal | function | unset | unresolved | "
+                                   "meta: a step of the chain, or (last) its root")
     module: str = Field("", description="module path the step lives in ('' for the root module)")
     expression: str | None = Field(None, description="the expression at this step, as written")
     details: list[str] = Field(default_factory=list, description="decisive arguments, e.g. `most_recent = true`")
