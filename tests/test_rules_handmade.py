@@ -343,3 +343,19 @@ def test_tfg010_without_replace_paths_traces_the_attribute_whose_value_differs_f
     assert code == 0 and finding["severity"] == "warning" and finding["cause"] == "variable_change"
     assert [v["path"] for v in finding["values"]] == ["ami"]
     assert "root variable var.image" in finding["message"]
+
+
+def test_an_external_program_is_the_world_not_the_code(tmp_path):
+    # data "external" runs a program at every plan: what it prints is drift, not a code change.
+    doc = plan([rc("aws_instance.app", ["delete", "create"], {"ami": "ami-1"}, {"ami": "ami-2"},
+                   reason="replace_because_cannot_update", replace_paths=[["ami"]])],
+               config=[cfg("aws_instance.app", {"ami": {"references": ["data.external.image.result.id",
+                                                                       "data.external.image"]}}),
+                       cfg("data.external.image", {"program": {"constant_value": ["./image.sh"]}}, mode="data")],
+               state=[{"address": "data.external.image", "mode": "data", "type": "external", "name": "image",
+                       "values": {"id": "-", "program": ["./image.sh"], "result": {"id": "ami-2"}},
+                       "sensitive_values": {}}])
+    code, report = check(tmp_path, doc)
+    (finding,) = report["findings"]
+    assert code == 1 and finding["rule"] == "TFG002" and finding["cause"] == "world_drift"
+    assert "the program printed something else" in finding["message"]

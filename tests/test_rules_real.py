@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-FORMATS = ("text", "json", "markdown", "sarif", "junit", "github", "gitlab")
+FORMATS = ("text", "json", "markdown", "sarif", "junit", "github", "gitlab", "codequality")
 
 
 def guard(built, *args: str) -> subprocess.CompletedProcess:

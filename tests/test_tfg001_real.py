@@ -139,3 +139,14 @@ def test_explain_shows_the_chain(real_plans):
     assert "aws_instance.app.ami" in out and "data.aws_ami.al2" in out and "TFG001" in out
     missing = guard("explain", str(built.plan_json_path), "aws_instance.nope")
     assert missing.returncode == 2 and b"aws_instance.app" in missing.stderr
+
+
+def test_codequality_report_points_at_the_tf_line(real_plans):
+    built = real_plans["ami_drift"]
+    result = guard("check", "plan.json", "-C", ".", "--format", "codequality", cwd=built.dir)
+    assert result.returncode == 1
+    (issue,) = json.loads(result.stdout)
+    line = line_of(built.dir / "main.tf", r"^\s*ami\s*=\s*data\.aws_ami\.al2\.id")
+    assert issue["check_name"] == "replace-guard/TFG001/ami-drift" and issue["severity"] == "critical"
+    assert issue["location"] == {"path": "main.tf", "lines": {"begin": line}}
+    assert len(issue["fingerprint"]) >= 32 and "aws_instance.app" in issue["description"]
