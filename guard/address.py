@@ -35,11 +35,6 @@ class Address:
         return ".".join(_step_text(m) for m in self.modules)
 
     @property
-    def config_module(self) -> str:
-        """The module path without instance keys, as configuration knows it."""
-        return ".".join(f"module.{m.name}" for m in self.modules)
-
-    @property
     def local(self) -> str:
         """The resource address inside its module, without instance key."""
         base = f"{self.type}.{self.name}"

@@ -227,11 +227,6 @@ ADVICE: tuple[Advice, ...] = (
 _INDEX: dict[tuple[str, str], Advice] = {(a.type, a.attr): a for a in ADVICE}
 
 
-def attr_key(path: list[str | int] | tuple) -> str:
-    """`["root_block_device", 0, "encrypted"]` -> `root_block_device.encrypted`."""
-    return ".".join(p for p in path if isinstance(p, str))
-
-
 def advice_for(rtype: str, path: list[str | int] | tuple) -> Advice | None:
     """The advice for a forcing attribute path, the longest matching attribute first."""
     steps = [p for p in path if isinstance(p, str)]
@@ -257,5 +252,3 @@ def advice_table() -> str:
     return "\n".join(lines)
 
 
-def ignore_changes_snippet(attrs: list[str]) -> str:
-    return "lifecycle {\n  ignore_changes = [" + ", ".join(attrs) + "]\n}"

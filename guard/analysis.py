@@ -179,12 +179,5 @@ class Analysis:
                 out[key] = show_value(value)
         return out
 
-    def old_value(self, rc: ResourceChange, path: tuple | list) -> tuple[bool, Any]:
-        """(usable, value): the value before, when the plan shows it in clear."""
-        if self.index.marked(rc, "before_sensitive", path):
-            return False, None
-        value = self.index.at(rc, "before", path)
-        return value is not None, value
-
 
 __all__ = ["ABSENT", "Analysis", "SENSITIVE", "UNKNOWN"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .address import format_key
 from .config_graph import module_label, strip_keys
@@ -494,5 +494,3 @@ def _assignment(attribute: str | None, expression: str) -> str:
     return expr
 
 
-def value_of(an: Analysis, rc: ResourceChange, path: tuple) -> Any:
-    return get_path(an.index.part(rc, "before"), path)

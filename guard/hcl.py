@@ -242,10 +242,6 @@ def scan_value(value: Any) -> Scan:
     return scan
 
 
-def refs_in_value(value: Any) -> list[Ref]:
-    return scan_value(value).refs
-
-
 def single_reference(value: Any) -> Ref | None:
     """The reference when a python-hcl2 value is exactly one reference (`"${var.x}"`), else None."""
     if not isinstance(value, str) or not (value.startswith("${") and value.endswith("}")):

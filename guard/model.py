@@ -142,10 +142,6 @@ class ResourceChange(Struct, kw_only=True, gc=False):
         return found
 
     @property
-    def is_noop(self) -> bool:
-        return self.actions in NOOPS
-
-    @property
     def full_address(self) -> str:
         """The address; Terraform 1.0.0 drift entries lack it, so rebuild it then."""
         if self.address:

@@ -31,10 +31,6 @@ def is_replace(actions: tuple[str, ...]) -> bool:
     return "delete" in actions and "create" in actions
 
 
-def is_delete_only(actions: tuple[str, ...]) -> bool:
-    return "delete" in actions and "create" not in actions
-
-
 ConfigNode = tuple[tuple[str, ...], str]  # (module names, "aws_instance.x" or "data.aws_ami.y")
 
 

@@ -20,5 +20,3 @@ ACTION_REASONS: dict[str, str] = {
 }
 
 
-def reason_words(reason: str | None) -> str | None:
-    return ACTION_REASONS.get(reason or "")

@@ -186,9 +186,6 @@ class Report:
     def failing(self) -> list[Finding]:
         return self.failing_findings
 
-    def is_failing(self, finding: Finding) -> bool:
-        return finding.allowed_by is None and finding.severity.rank >= FAIL_LEVELS[self.fail_on]
-
     @property
     def exit_code(self) -> int:
         return 1 if self.failing_findings else 0

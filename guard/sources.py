@@ -34,15 +34,6 @@ MAX_FILE_BYTES = 10 * 1024 * 1024  # a larger .tf file is skipped, with a note
 MAX_BLOCK_LINES = 4_000  # python-hcl2 parses a few thousand lines a second: a larger block is not parsed
 MAX_BLOCK_BYTES = 512 * 1024
 
-REF = re.compile(
-    r"(?<![\w.\"-])(?:"
-    r"(?:var|local|each|count|path|terraform|self)\.[A-Za-z_][\w-]*"
-    r"|data\.[A-Za-z_][\w-]*\.[A-Za-z_][\w-]*(?:\[[^\]]*\])?(?:\.[A-Za-z_][\w-]*)?"
-    r"|module\.[A-Za-z_][\w-]*(?:\[[^\]]*\])?(?:\.[A-Za-z_][\w-]*)?"
-    r"|[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_][\w-]*(?:\[[^\]]*\])?(?:\.[A-Za-z_][\w-]*)?"
-    r")"
-)
-
 # Configuration files, longest suffix first. OpenTofu reads `x.tofu` instead of `x.tf` (and
 # `x.tofu.json` instead of `x.tf.json`) when both are in one folder.
 _SUFFIXES = (".tofu.json", ".tf.json", ".tofu", ".tf")
@@ -58,15 +49,6 @@ _LIKELY = {
 }
 # Nested blocks of a resource that python-hcl2 gives as a list of objects.
 _NESTED_META_BLOCKS = frozenset({"lifecycle", "provisioner", "connection", "dynamic", "precondition", "postcondition"})
-
-
-def references_in(text: str) -> list[str]:
-    """Terraform references in an expression's source text, in order, without duplicates."""
-    seen: dict[str, None] = {}
-    for m in REF.finditer(text):
-        ref = re.sub(r"\[[^\]]*\]", "", m.group(0))
-        seen.setdefault(ref, None)
-    return list(seen)
 
 
 @dataclass
