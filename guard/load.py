@@ -14,7 +14,7 @@ import msgspec
 
 from .errors import InputError, printable
 from .model import (
-    NOOPS,
+    NOOP,
     Plan,
     actions_decoder,
     configuration_problem,
@@ -209,7 +209,7 @@ def _check_changes(name: str, plan: Plan) -> None:
                 raw = rc.change_json
                 found = decode(raw).actions if len(raw) else ()
                 acts = rc.decoded_actions = shared.get(found) or normal_actions(found)
-                if acts not in NOOPS:
+                if acts != NOOP:
                     rc.change  # noqa: B018 - decodes and keeps it
             except msgspec.ValidationError as exc:
                 where = str(exc).replace("`$", f"`$.{field}[{i}].change", 1)

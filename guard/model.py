@@ -79,21 +79,22 @@ _change_decoder = msgspec.json.Decoder(Change)
 actions_decoder = msgspec.json.Decoder(_ActionsOnly)
 # One shared, normalised tuple per distinct action list: 100,000 no-ops share one object.
 shared_actions: dict[tuple[str, ...], tuple[str, ...]] = {}
+_ACTION_SPELLING = {"noop": "no-op"}
 
 
 def normal_actions(actions: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """Lower-cased actions (pre-release 0.12 plans wrote `Create`, `Delete`), as a shared tuple."""
+    """Lower-cased actions, as a shared tuple: pre-release 0.12 plans wrote `Create`, `Delete` and
+    `NoOp`, which becomes `no-op`, so that every check of an unchanged resource has one spelling."""
     key = actions if type(actions) is tuple else tuple(actions)
     found = shared_actions.get(key)
     if found is None:
-        found = tuple(a.lower() if isinstance(a, str) else a for a in key)
+        found = tuple(_ACTION_SPELLING.get(a.lower(), a.lower()) if isinstance(a, str) else a for a in key)
         if len(shared_actions) < 256:
             shared_actions[key] = found
     return found
 
 
 NOOP: tuple[str, ...] = normal_actions(["no-op"])
-NOOPS = (NOOP, ("noop",))  # pre-release 0.12 plans wrote `NoOp`
 
 
 def decode_actions(raw: Raw) -> tuple[str, ...]:

@@ -359,3 +359,13 @@ def test_an_external_program_is_the_world_not_the_code(tmp_path):
     (finding,) = report["findings"]
     assert code == 1 and finding["rule"] == "TFG002" and finding["cause"] == "world_drift"
     assert "the program printed something else" in finding["message"]
+
+
+def test_pre_release_noop_spelling_is_an_unchanged_resource():
+    from guard.model import NOOP, normal_actions, plan_decoder
+    from guard.plan_index import PlanIndex
+
+    assert normal_actions(["NoOp"]) == NOOP == ("no-op",)
+    doc = plan([rc("aws_instance.app", ["NoOp"], {"ami": "ami-1"}, {"ami": "ami-1"})])
+    index = PlanIndex.build(plan_decoder.decode(json.dumps(doc).encode()))
+    assert index.active == [] and index.changes["aws_instance.app"].actions == NOOP
