@@ -24,7 +24,7 @@ from .engine import Cause, Hop
 from .findings import Edit, Fix, Location
 from .hcl import scan_expression
 from .model import ResourceChange
-from .values import get_path, hcl_literal, is_hashed, is_marked, path_text, top_attr
+from .values import get_path, hcl_literal, is_hashed, path_text, top_attr
 
 if TYPE_CHECKING:
     from .analysis import Analysis
@@ -366,9 +366,9 @@ class Fixer:
         not set and the attribute takes it as given (directly, or as the first choice of `coalesce`/`try`)."""
         an = self.an
         path = cause.path
-        if not path or cause.through or is_marked(an.index.part(rc, "before_sensitive"), path):
+        if not path or cause.through or an.index.marked(rc, "before_sensitive", path):
             return None
-        old = get_path(an.index.part(rc, "before"), path)
+        old = an.index.at(rc, "before", path)
         literal = hcl_literal(old) if old is not None and not is_hashed(rc.type, path, old) else None
         if literal is None:
             return None

@@ -295,7 +295,7 @@ def _launch(an: Analysis, src: ResourceChange, group: Group, spec: Spec, matched
                                                     "new one that replaces it", matched_by)
     vpath = spec.version_path
     assert vpath is not None
-    unknown = get_path(an.index.part(group.rc, "after_unknown"), vpath) is True
+    unknown = an.index.at(group.rc, "after_unknown", vpath) is True
     after = an.index.part(group.rc, "after")
     values = after if isinstance(after, dict) else an.index.part(group.rc, "before")
     version = None if unknown else get_path(values, vpath)

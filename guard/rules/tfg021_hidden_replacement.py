@@ -14,7 +14,7 @@ from ..findings import Finding, Fix, Severity
 from ..fixes import Fixer
 from ..launches import GROUP, capacity, fleet
 from ..model import ResourceChange
-from ..values import get_path, path_text, top_attr
+from ..values import path_text, top_attr
 from .base import Claimed, Rule, group_key
 
 NODE_GROUP = "aws_eks_node_group"
@@ -140,7 +140,7 @@ class HiddenReplacement(Rule):
                     "only on those instances is lost")
             fixes += self._group_fixes(an, fixer, rc, lead)
         elif rc.type == NODE_GROUP:
-            n = get_path(an.index.part(rc, "before"), ("scaling_config", 0, "desired_size"))
+            n = an.index.at(rc, "before", ("scaling_config", 0, "desired_size"))
             if isinstance(n, int) and not isinstance(n, bool):
                 facts["desired_size"] = str(n)
             running = f"{n} node(s) now" if isinstance(n, int) else "every node"
