@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .config_graph import all_references
 from .diff import leaf_changes
 from .hcl import literal_key, scan_expression
 from .model import ResourceChange
@@ -255,7 +256,7 @@ def _by_reference(an: Analysis, src: ResourceChange, out: Fleet) -> list[tuple[G
         exprs = an.graph.exprs(cfg) if cfg is not None else {}
         values = an.index.part(group.rc, "after") or an.index.part(group.rc, "before")
         for key in LAUNCH_SETTINGS:
-            for ref in _refs(exprs.get(key)):
+            for ref in all_references(exprs.get(key)):
                 r = scan_expression(ref).refs
                 if not r or len(r[0].steps) < 2 or r[0].head in ("var", "local", "module", "data", "each", "count"):
                     continue
@@ -271,21 +272,6 @@ def _by_reference(an: Analysis, src: ResourceChange, out: Fleet) -> list[tuple[G
                 found.append((group, spec, f"{key} refers to {ref}"))
                 break
     return found
-
-
-def _refs(expr: Any) -> list[str]:
-    out: list[str] = []
-    stack = [expr]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            refs = node.get("references")
-            if isinstance(refs, list):
-                out.extend(r for r in refs if isinstance(r, str))
-            stack.extend(v for k, v in node.items() if k not in ("references", "constant_value"))
-        elif isinstance(node, list):
-            stack.extend(node)
-    return out
 
 
 def _launch(an: Analysis, src: ResourceChange, group: Group, spec: Spec, matched_by: str) -> Launch:

@@ -38,6 +38,7 @@ from .plain import (
     action_text,
     chain_lines,
     finding_action,
+    fixes_key,
     message_text,
     value_text,
     where,
@@ -204,8 +205,8 @@ def details(g: Group, n: int, max_addresses: int = _ADDRESSES) -> str:
     if f.fixes:
         parts += ["", "**Fixes**" + (f" (for {code(f.address)})" if g.size > 1 else ""), ""]
         parts += _fix_items(f)
-        lead_key = _fixes_key(f)
-        others = [m for m in g.findings[1:max_addresses] if _fixes_key(m) != lead_key]
+        lead_key = fixes_key(f)
+        others = [m for m in g.findings[1:max_addresses] if fixes_key(m) != lead_key]
         for m in others[:10]:
             parts += ["", f"**Fixes for {code(m.address)}**", ""]
             parts += _fix_items(m)
@@ -218,11 +219,6 @@ def details(g: Group, n: int, max_addresses: int = _ADDRESSES) -> str:
         parts += ["", f"Allowed: {text(f.allowed_by)}"]
     parts += ["", "</details>"]
     return "\n".join(parts)
-
-
-def _fixes_key(f: Finding) -> tuple:
-    return tuple((x.title, x.snippet, x.location.file if x.location else None,
-                  x.location.line if x.location else None) for x in f.fixes)
 
 
 def _fix_items(f: Finding) -> list[str]:

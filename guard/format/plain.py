@@ -216,8 +216,8 @@ def group_lines(g: Group, c: Painter = no_paint, limit: int | None = None,
     out.append(f"  shown for: {field(f.address, limit)}")
     out += explanation_lines(f, c, limit)
     # Fixes name lines: members whose fixes differ from the lead's get theirs listed (at most 10).
-    lead_key = _fixes_key(f)
-    others = [m for m in listed[1:] if _fixes_key(m) != lead_key]
+    lead_key = fixes_key(f)
+    others = [m for m in listed[1:] if fixes_key(m) != lead_key]
     for m in others[:10]:
         out.append(f"  fixes for {field(m.address, limit)}:")
         out.extend(fix_lines(m.fixes, limit=limit))
@@ -226,7 +226,8 @@ def group_lines(g: Group, c: Painter = no_paint, limit: int | None = None,
     return out
 
 
-def _fixes_key(f: Finding) -> tuple:
+def fixes_key(f: Finding) -> tuple:
+    """What tells one finding's fixes from another's: titles, snippets and locations."""
     return tuple((x.title, x.snippet, x.location.file if x.location else None,
                   x.location.line if x.location else None) for x in f.fixes)
 
