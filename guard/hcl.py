@@ -37,6 +37,19 @@ class Ref:
         """The index written right after the first `n` steps (`data.t.n[KEY]`: n = 3)."""
         return next((text for at, text in self.indexes if at == n), None)
 
+    def target(self) -> tuple[str, int | str | None] | None:
+        """The resource or data source the reference names, as its address inside the module
+        (`aws_instance.x`, `data.aws_ami.y`), with the literal key written on it (`["web"]`, `[0]`;
+        None when there is none or it is not a literal); None for `var.`, `local.`, `module.`,
+        `each.` and the other heads that name no object."""
+        if self.head == "data":
+            if len(self.steps) < 3:
+                return None
+            return f"data.{self.steps[1]}.{self.steps[2]}", literal_key(self.index_after(3))
+        if self.head in HEADS or len(self.steps) < 2:
+            return None
+        return f"{self.steps[0]}.{self.steps[1]}", literal_key(self.index_after(2))
+
     def attr_path(self, n: int) -> tuple[str | int, ...]:
         """Steps after the first `n`, with literal indexes in place: `names[0]` -> ("names", 0)."""
         out: list[str | int] = []

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .config_graph import all_references
 from .diff import leaf_changes
-from .hcl import literal_key, scan_expression
+from .hcl import scan_expression
 from .model import ResourceChange
 from .plan_index import is_replace
 from .values import get_path
@@ -258,11 +258,10 @@ def _by_reference(an: Analysis, src: ResourceChange, out: Fleet) -> list[tuple[G
         for key in LAUNCH_SETTINGS:
             for ref in all_references(exprs.get(key)):
                 r = scan_expression(ref).refs
-                if not r or len(r[0].steps) < 2 or r[0].head in ("var", "local", "module", "data", "each", "count"):
+                target = r[0].target() if r else None
+                if target is None or target[0] != saddr.local:
                     continue
-                if (r[0].steps[0], r[0].steps[1]) != (src.type, saddr.name):
-                    continue
-                key_index = literal_key(r[0].index_after(2))
+                key_index = target[1]
                 if key_index is not None and saddr.key is not None and key_index != saddr.key:
                     continue
                 spec = next((s for s in specs(values) if s.base[0] == key), None)

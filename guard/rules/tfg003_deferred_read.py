@@ -192,19 +192,11 @@ def _changes(an: Analysis, prefix: str, ref: str) -> str:
             rc.full_address.startswith(target + ".") or rc.full_address.startswith(target + "["))]
         return f"{len(inside)} change(s) inside" if inside else ""
     scan = scan_expression(ref).refs
-    if not scan or scan[0].head in ("var", "local", "each", "count", "path", "terraform", "self"):
+    named = scan[0].target() if scan else None
+    if named is None:
         return ""
-    r = scan[0]
-    if r.head == "data":
-        if len(r.steps) < 3:
-            return ""
-        local, n = f"data.{r.steps[1]}.{r.steps[2]}", 3
-    else:
-        local, n = f"{r.steps[0]}.{r.steps[1]}", 2
+    local, key = named
     base = f"{prefix}.{local}" if prefix else local
-    from ..hcl import literal_key
-
-    key = literal_key(r.index_after(n))
     if key is not None:
         base += f"[{format_key(key)}]"
     acts = {action_words(rc.actions) if is_replace(rc.actions) else ", ".join(rc.actions)

@@ -15,7 +15,7 @@ from ..analysis import Analysis
 from ..engine import Cause
 from ..findings import ChainLink, Finding, Fix, Severity, ValueChange
 from ..fixes import Fixer
-from ..hcl import literal_key, scan_expression
+from ..hcl import scan_expression
 from ..launches import (
     CONFIGURATION,
     MOVING_VERSIONS,
@@ -182,12 +182,11 @@ class LaunchTemplateDrift(Rule):
             for block in ("launch_template", "mixed_instances_policy", "launch_configuration"):
                 for path, ref in _refs_with_path(exprs.get(block), [block]):
                     found = scan_expression(ref).refs
-                    if not found or len(found[0].steps) < 2:
+                    target = found[0].target() if found else None
+                    if target is None:
                         continue
-                    r = found[0]
-                    key = literal_key(r.index_after(2))
-                    if (r.steps[0], r.steps[1]) == (launch.source.type, saddr.name) and \
-                            (key is None or saddr.key is None or key == saddr.key):
+                    local, key = target
+                    if local == saddr.local and (key is None or saddr.key is None or key == saddr.key):
                         return f"{path_text(path)} = {ref} (configuration reference)"
         return launch.matched_by
 
