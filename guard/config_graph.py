@@ -69,6 +69,21 @@ def references(expr: Any) -> list[str]:
     return [r for r in refs if isinstance(r, str)] if isinstance(refs, list) else []
 
 
+def most_specific(refs: list[str]) -> list[str]:
+    """Drop references that only repeat a longer one (`data.x.y` beside `data.x.y.id`)."""
+    refs = list(dict.fromkeys(refs))
+    prefixes: set[str] = set()
+    for ref in refs:
+        parts = ref.split(".")
+        for i in range(1, len(parts)):
+            prefixes.add(".".join(parts[:i]))
+        # `aws_instance.x[0]` beside `aws_instance.x[0].id`, and `aws_instance.x` beside both
+        cut = ref.split("[", 1)[0]
+        if cut != ref:
+            prefixes.add(cut)
+    return [r for r in refs if r not in prefixes]
+
+
 def all_references(expr: Any) -> list[str]:
     """Every reference inside an expression tree (nested blocks included)."""
     out: list[str] = []

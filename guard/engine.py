@@ -27,7 +27,7 @@ from enum import Enum
 from typing import Any
 
 from .address import Address, format_key
-from .config_graph import ConfigGraph, all_references, expression_at, module_label, references
+from .config_graph import ConfigGraph, all_references, expression_at, module_label, most_specific, references
 from .datasources import DataClass, data_class, volatile_data
 from .diff import leaf_changes
 from .hcl import VOLATILE_FUNCTIONS, Ref, literal_key, scan_expression, scan_value, single_reference
@@ -188,19 +188,9 @@ def _union(groups: Iterable[Iterable[Path]], cap: int = MAX_ROOTS) -> tuple[tupl
     return paths, cut
 
 
-def _most_specific(refs: list[str]) -> list[str]:
-    """Drop references that only repeat a longer one (`data.x.y` beside `data.x.y.id`)."""
-    refs = list(dict.fromkeys(refs))
-    prefixes: set[str] = set()
-    for ref in refs:
-        parts = ref.split(".")
-        for i in range(1, len(parts)):
-            prefixes.add(".".join(parts[:i]))
-        # `aws_instance.x[0]` beside `aws_instance.x[0].id`, and `aws_instance.x` beside both
-        cut = ref.split("[", 1)[0]
-        if cut != ref:
-            prefixes.add(cut)
-    return [r for r in refs if r not in prefixes]
+def plan_refs(texts: list[str]) -> list[Ref]:
+    """The references of a plan's `references` list, the repeated shorter forms left out."""
+    return [r for text in most_specific(texts) for r in scan_expression(text).refs[:1]]
 
 
 def _decisive_first(keys: Iterable[str]) -> list[str]:
@@ -216,7 +206,7 @@ def _summary(expr: Any) -> str | None:
         import json
 
         return json.dumps(expr["constant_value"], sort_keys=True, ensure_ascii=False)
-    refs = _most_specific(references(expr))
+    refs = most_specific(references(expr))
     return ", ".join(refs) if refs else None
 
 
@@ -316,7 +306,7 @@ class Engine:
             scan = scan_value(src)
             refs, functions = scan.refs, scan.functions
         else:
-            refs = [r for text in _most_specific(references(expr)) for r in scan_expression(text).refs[:1]]
+            refs = plan_refs(references(expr))
         volatile = sorted({f for f in functions if f in VOLATILE_FUNCTIONS})
         for fn in volatile:
             groups.append([(Hop(kind="function", ref=f"{fn}()", names=names,
@@ -484,8 +474,7 @@ class Engine:
                 if args:
                     groups.append(self._expression(names, None, True, args, ("resource", names, local)))
             else:
-                texts = _most_specific(all_references(exprs))
-                refs = [r for t in texts for r in scan_expression(t).refs[:1]]
+                refs = plan_refs(all_references(exprs))
                 for r in refs:
                     groups.append(self.trace_ref(names, r, ("resource", names, local)))
             paths, _ = _union(groups)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from ..address import format_key
 from ..analysis import Analysis
-from ..config_graph import all_references, strip_keys
+from ..config_graph import all_references, most_specific, strip_keys
 from ..engine import Cause, CauseKind, Hop
 from ..findings import Finding, Fix, Location, Severity, action_words
 from ..fixes import Fixer
@@ -128,7 +128,7 @@ class DeferredRead(Rule):
             refs: list[str] = []
             for value in (an.graph.exprs(cfg).values() if cfg is not None else []):
                 refs.extend(all_references(value))
-            changing = [(r, _changes(an, own_prefix, r)) for r in _most_specific(refs)]
+            changing = [(r, _changes(an, own_prefix, r)) for r in most_specific(refs)]
             changing = [(r, c) for r, c in changing if c]
             if changing:
                 out.append(("its arguments reference " + ", ".join(f"{r} ({c})" for r, c in changing), None))
@@ -162,12 +162,6 @@ class DeferredRead(Rule):
 
 def _changing(rc: ResourceChange) -> bool:
     return any(a in ("create", "update", "delete", "read") for a in rc.actions)
-
-
-def _most_specific(refs: list[str]) -> list[str]:
-    from ..engine import _most_specific as most
-
-    return most(refs)
 
 
 def _prefix(addr, depth: int) -> str:
