@@ -437,6 +437,16 @@ class Fixer:
             edits=[Edit(file=call_loc.file, line=call_loc.line, action="set_argument", attribute=switch, text="true"),
                    Edit(file=call_loc.file, line=0, action="append_block", text=moved)])
 
+    def keep(self, rc: ResourceChange, cause: Cause, attr: str, why: str, title: str) -> list[Fix]:
+        """`ignore_changes` in the resource block; for a resource in a module the user does not own,
+        the call-site fixes instead, and `title` saying why the block itself cannot be changed."""
+        ignored = self.ignore(rc, [attr], why)
+        if ignored.fix is not None:
+            return [ignored.fix]
+        calls = self.call_site(rc, cause, attr)
+        return [*calls, Fix(title=title, detail=ignored.reason + (". Use the call-site fixes above." if calls else
+                                                                   ", and the module offers no switch for it."))]
+
     # -- ignore_changes -------------------------------------------------------------------------
     def ignore(self, rc: ResourceChange, attrs: list[str], why: str) -> PinResult:
         an = self.an

@@ -140,15 +140,8 @@ class AmiDrift(Rule):
                 if ignored.fix is not None:
                     fixes.append(ignored.fix)
         else:
-            ignored = fixer.ignore(rc, [attr], "new instances still get the newest image.")
-            if ignored.fix is not None:
-                fixes.append(ignored.fix)
-            else:
-                calls = fixer.call_site(rc, cause, attr)
-                fixes.extend(calls)
-                fixes.append(Fix(title="Keep the running instance when the image changes",
-                                 detail=ignored.reason + (". Use the call-site fixes above." if calls else
-                                                          ", and the module offers no switch for it.")))
+            fixes += fixer.keep(rc, cause, attr, "new instances still get the newest image.",
+                                "Keep the running instance when the image changes")
         fixes.append(Fix(
             title="Accept replacement, and make it harmless",
             detail="Put every setup step into `user_data` (or bake it into the image) and keep data on a separate "

@@ -182,15 +182,8 @@ class DataSourceDrift(Rule):
                        "successful run, then plan again.",
                 snippet="env | grep -E '^AWS_(REGION|DEFAULT_REGION|PROFILE)='"))
         if top and not cause.through:
-            ignored = fixer.ignore(rc, [top], "new resources still get the current value.")
-            if ignored.fix is not None:
-                fixes.append(ignored.fix)
-            else:
-                calls = fixer.call_site(rc, cause, top)
-                fixes.extend(calls)
-                fixes.append(Fix(title=f"Keep the resource when `{top}` changes",
-                                 detail=ignored.reason + (". Use the call-site fixes above." if calls else
-                                                          ", and the module offers no switch for it.")))
+            fixes += fixer.keep(rc, cause, top, "new resources still get the current value.",
+                                f"Keep the resource when `{top}` changes")
         advice = advice_for(rc.type, list(path))
         if advice is not None:
             addr = an.address(rc)
