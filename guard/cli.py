@@ -13,7 +13,7 @@ from typing import TextIO
 import click
 
 from . import __version__
-from .errors import InputError
+from .errors import InputError, printable
 
 FAIL_ON = click.Choice(["error", "warning", "notice", "never"])
 
@@ -262,6 +262,9 @@ def fix(plans, directory, write, strategy, addresses, rules_, fail_on, config_fi
     for line in fixcmd.summary_lines(fixed):
         click.echo(line, err=True)
     if not write:
+        if fixed.diffs and root is not None and fixed.base is not None and fixed.base != root.resolve():
+            click.echo(f"replace-guard: an edit is outside {printable(str(root))}: the diff's paths are relative "
+                       f"to {printable(str(fixed.base))}; apply it there", err=True)
         click.echo("".join(fixed.diffs), nl=False)
     elif fixed.written:
         click.echo(f"replace-guard: edited {', '.join(fixed.written)}; plan again to see the result", err=True)

@@ -173,8 +173,10 @@ class ConfigGraph:
 
     def owned(self, names: tuple[str, ...]) -> bool:
         """True when the user owns the module's files: the root module, and modules called with a
-        local path (`./`, `../`) from modules the user owns. Registry, git and archive modules
-        live in `.terraform/modules`, a download cache the next `terraform init` overwrites."""
+        local path (`./`, `../`) from modules the user owns, inside the repository (the git top
+        level of the root module folder; `../modules/app` beside it counts). Registry, git and
+        archive modules live in `.terraform/modules`, a download cache the next `terraform init`
+        overwrites."""
         if names in self._owned:
             return self._owned[names]
         if not names:
@@ -183,9 +185,10 @@ class ConfigGraph:
             call = self.call(names)
             result = call is not None and is_local_source(call.source) and self.owned(names[:-1])
             folder = self.module_dir(names) if result else None
-            if result and folder is not None and self.sources.root is not None:
+            top = self.sources.top  # the repository: a local module may sit beside the root module
+            if result and folder is not None and top is not None:
                 try:
-                    rel = folder.resolve().relative_to(self.sources.root.resolve())
+                    rel = folder.resolve().relative_to(top)
                     result = ".terraform" not in rel.parts
                 except ValueError:
                     result = False

@@ -41,6 +41,7 @@ class Choice:
 class FixRun:
     choices: list[Choice] = field(default_factory=list)
     diffs: list[str] = field(default_factory=list)
+    base: Path | None = None  # the folder the diff's paths are relative to
     written: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
@@ -143,6 +144,13 @@ def run(report: Report, strategy: str, write: bool, addresses: tuple[str, ...] =
             targets.append((resolved, edit))
         for resolved, edit in targets:
             per_file.setdefault(resolved, []).append((choice, edit))
+    # The diff's paths are relative to the root module folder, unless an edit is in a local module
+    # beside it (`../modules/app`): then to the repository, where `git apply` takes them.
+    if any(not path.is_relative_to(base) for path in per_file):
+        top = next((an.graph.sources.top for an in report.analyses if an.graph.sources.top is not None), None)
+        if top is not None and all(path.is_relative_to(top) for path in per_file):
+            base = top
+    out.base = base
     for path in sorted(per_file):
         items = per_file[path]
         try:
@@ -159,10 +167,7 @@ def run(report: Report, strategy: str, write: bool, addresses: tuple[str, ...] =
             elif not choice.outcome.startswith("refused"):
                 choice.outcome = done if outcome.status == "applied" or choice.outcome == done else "already in place"
         if result.changed:
-            try:
-                rel = path.relative_to(base).as_posix()
-            except ValueError:
-                rel = path.name
+            rel = path.relative_to(base).as_posix()  # every path is inside `base` (allowed_dirs, above)
             out.diffs.append(hcledit.unified_diff(old, result.text, rel))
             if write:
                 hcledit.write_source(path, result.text)
