@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from handmade import ami_drift_plan
 
 LIVE_TF = """data "aws_ami" "al2" {
