@@ -110,6 +110,7 @@ class ConfigGraph:
         self._exprs: dict[int, dict[str, Any]] = {}
         self._dirs: dict[tuple[str, ...], Path | None] = {}
         self._owned: dict[tuple[str, ...], bool] = {}
+        self._callers: dict[Path, int] | None = None
         self._users: dict[tuple[str, ...], dict[str, list[str]]] = {}
         self._locations: dict[tuple, Location | None] = {}
         self._locs: dict[tuple, Location] = {}
@@ -201,17 +202,19 @@ class ConfigGraph:
         folder = self.module_dir(names)
         if folder is None:
             return 1
-        count = 0
-        stack: list[tuple[str, ...]] = [()]
-        while stack:
-            cur = stack.pop()
-            mod = self.module(cur)
-            for name in (mod.module_calls if mod is not None and isinstance(mod.module_calls, dict) else {}):
-                child = cur + (name,)
-                if self.module_dir(child) == folder:
-                    count += 1
-                stack.append(child)
-        return count
+        if self._callers is None:  # every module call's folder, counted once per plan
+            self._callers = {}
+            stack: list[tuple[str, ...]] = [()]
+            while stack:
+                cur = stack.pop()
+                mod = self.module(cur)
+                for name in (mod.module_calls if mod is not None and isinstance(mod.module_calls, dict) else {}):
+                    child = cur + (name,)
+                    found = self.module_dir(child)
+                    if found is not None:
+                        self._callers[found] = self._callers.get(found, 0) + 1
+                    stack.append(child)
+        return self._callers.get(folder, 0)
 
     def block(self, names: tuple[str, ...], kind: str, *labels: str) -> tuple[Where, dict] | None:
         return self.sources.block(self.module_dir(names), kind, *labels)
