@@ -224,8 +224,8 @@ class Engine:
         self._change_cause: dict[int, Cause] = {}
         self._stack: list[int] = []
         self._keyed_memo: dict[tuple[int, int], tuple[list, tuple[dict, dict] | None]] = {}
-        variables = self.index.plan.variables or {}
-        self._root_vars = {k: v for k, v in variables.items()} if isinstance(variables, dict) else {}
+        variables = self.index.plan.variables
+        self._root_vars = variables if isinstance(variables, dict) else {}
 
     # ------------------------------------------------------------------------------------------
     # configuration space
