@@ -134,6 +134,8 @@ WHAT_CHANGED: dict[str, str] = {
     "aws_ami_ids": "a new image matching the filters was published; `ids` is sorted newest first, so the same "
                    "index now names another image",
     "aws_ami": "the image lookup now finds another image",
+    "aws_ebs_snapshot": "a newer snapshot matching the filters was taken, and `most_recent` picks it",
+    "aws_db_snapshot": "a newer snapshot matching the lookup was taken",
     "aws_ecr_image": "another image was pushed to the repository",
     "aws_subnet": "the lookup now matches another subnet",
     "aws_subnets": "the lookup now matches other subnets (or lists them in another order)",

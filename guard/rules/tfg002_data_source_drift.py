@@ -188,6 +188,7 @@ class DataSourceDrift(Rule):
         if advice is not None:
             addr = an.address(rc)
             owned = addr is not None and an.graph.owned(addr.module_names)
+            shown = {f.snippet for f in fixes}  # the advice's snippet is often the ignore fix above
             fixes.append(Fix(title=f"About `{rc.type}.{advice.attr}`", detail=f"{advice.why} {advice.fix}",
-                             snippet=advice.snippet if owned else None))
+                             snippet=advice.snippet if owned and advice.snippet not in shown else None))
         return fixes
