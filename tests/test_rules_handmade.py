@@ -369,3 +369,28 @@ def test_pre_release_noop_spelling_is_an_unchanged_resource():
     doc = plan([rc("aws_instance.app", ["NoOp"], {"ami": "ami-1"}, {"ami": "ami-1"})])
     index = PlanIndex.build(plan_decoder.decode(json.dumps(doc).encode()))
     assert index.active == [] and index.changes["aws_instance.app"].actions == NOOP
+
+
+def test_a_field_the_code_picks_from_a_parameter_never_shows_the_rest(tmp_path):
+    # ami = jsondecode(nonsensitive(data.aws_ssm_parameter.release.value)).ami: the plan shows the ami
+    # (unmarked); the parameter's other fields (here a token) are never printed, not even as the root.
+    (tmp_path / "main.tf").write_text(
+        'data "aws_ssm_parameter" "release" {\n  name = "/release/config"\n}\n\n'
+        "locals {\n  release = jsondecode(nonsensitive(data.aws_ssm_parameter.release.value))\n}\n\n"
+        'resource "aws_instance" "worker" {\n  ami           = local.release.ami\n  instance_type = "t3.micro"\n}\n')
+    secret = '{"ami": "ami-0bbb2222", "token": "tok-s3cr3t"}'
+    doc = plan([rc("aws_instance.worker", ["delete", "create"], {"ami": "ami-0aaa1111"}, {"ami": "ami-0bbb2222"},
+                   reason="replace_because_cannot_update", replace_paths=[["ami"]])],
+               config=[cfg("aws_instance.worker", {"ami": {"references": ["local.release.ami", "local.release"]}}),
+                       cfg("data.aws_ssm_parameter.release", {"name": {"constant_value": "/release/config"}},
+                           mode="data")],
+               state=[{"address": "data.aws_ssm_parameter.release", "mode": "data", "type": "aws_ssm_parameter",
+                       "name": "release", "values": {"name": "/release/config", "type": "String",
+                                                     "value": secret, "insecure_value": secret},
+                       "sensitive_values": {"value": True}}])
+    (tmp_path / "plan.json").write_text(json.dumps(doc))
+    result = CliRunner().invoke(cli, ["check", str(tmp_path / "plan.json"), "-C", str(tmp_path), "--format", "json"])
+    (finding,) = json.loads(result.output)["findings"]
+    assert finding["rule"] == "TFG002" and finding["root"] == "data.aws_ssm_parameter.release returns a new value"
+    assert finding["values"] == [{"path": "ami", "before": "ami-0aaa1111", "after": "ami-0bbb2222"}]
+    assert "tok-s3cr3t" not in result.output

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from ..advice import advice_for
 from ..analysis import Analysis
-from ..datasources import WHAT_CHANGED, data_class_reason
+from ..datasources import WHAT_CHANGED, data_attr_is_safe, data_class_reason
 from ..engine import Cause, CauseKind
 from ..findings import Finding, Fix, Severity, action_words
 from ..fixes import Fixer
@@ -110,8 +110,13 @@ class DataSourceDrift(Rule):
                  else f"{rc.full_address} will be replaced because {data_address} returns a new value")
         shown_after = "a new value"
         if cause.data is not None and cause.root is not None and cause.root.attr and an.data_value_shown(cause):
+            # What the data source returns, when that says no more than the plan shows: an attribute
+            # known to hold no secret, or the very value the attribute takes (not a whole parameter
+            # the code only picks a field of).
             value = get_path(cause.data.values, cause.root.attr)
-            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+            new, known = an.engine.new_value(rc, path) if path else (None, False)
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool) and (
+                    data_attr_is_safe(dtype, str(cause.root.attr[0])) or (known and value == new)):
                 shown_after = str(value)
         return self.finding(
             an, rc, title=title, message=message, chain=an.chain(cause),
