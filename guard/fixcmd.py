@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .findings import FAIL_LEVELS, Edit, Finding, Fix
+from .fixes import NO_PIN
 from .report import Report
 
 STRATEGIES = ("auto", "pin", "ignore")
@@ -43,7 +44,6 @@ class FixRun:
     diffs: list[str] = field(default_factory=list)
     base: Path | None = None  # the folder the diff's paths are relative to
     written: list[str] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
 
     def missing(self, fail_on: str) -> list[Choice]:
         """Findings at or above `fail_on` that got no edit."""
@@ -65,7 +65,7 @@ def choose(finding: Finding, strategy: str) -> Choice:
             if kind_of(fix) == wanted:
                 return Choice(finding, fix, reason=fix.title)
     # Say why: the finding's own fixes explain what a person can do.
-    words = next((f.detail for f in finding.fixes if f.detail.startswith("No pin can be written")), None)
+    words = next((f.detail for f in finding.fixes if f.detail.startswith(NO_PIN)), None)
     if strategy == "ignore" or words is None:
         words = _no_edit_reason(finding, strategy)
     return Choice(finding, None, reason=words)

@@ -29,6 +29,8 @@ from .values import get_path, hcl_literal, is_hashed, path_text, top_attr
 if TYPE_CHECKING:
     from .analysis import Analysis
 
+# How a fix says that no pin could be written (`replace-guard fix` repeats that reason).
+NO_PIN = "No pin can be written automatically"
 PINNABLE = frozenset({"attribute", "module_input", "local", "for_each"})
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from ..analysis import Analysis
 from ..engine import Cause, CauseKind
 from ..findings import Finding, Fix, Severity, action_words
-from ..fixes import Fixer
+from ..fixes import NO_PIN, Fixer
 from ..model import ResourceChange
 from ..values import SENSITIVE, UNKNOWN, path_text, top_attr
 from .base import Claimed, Rule, group_key
@@ -123,7 +123,7 @@ class AmiDrift(Rule):
             fixes.append(pinned.fix)
         else:
             fixes.append(Fix(title="Pin the AMI the instance runs now",
-                             detail=f"No pin can be written automatically: {pinned.reason}."))
+                             detail=f"{NO_PIN}: {pinned.reason}."))
         if cause.through:
             inner = cause
             while inner.inner is not None:

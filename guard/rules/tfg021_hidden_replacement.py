@@ -11,7 +11,7 @@ from ..analysis import Analysis
 from ..diff import leaf_changes
 from ..engine import ASKED_KINDS, Cause, CauseKind, rank
 from ..findings import Finding, Fix, Severity
-from ..fixes import Fixer
+from ..fixes import NO_PIN, Fixer
 from ..launches import GROUP, capacity, fleet
 from ..model import ResourceChange
 from ..values import path_text, top_attr
@@ -218,7 +218,7 @@ class HiddenReplacement(Rule):
                 fixes.append(pinned.fix)
             else:
                 fixes.append(Fix(title=f"Pin the image {up} uses now",
-                                 detail=f"No pin can be written automatically: {pinned.reason}."))
+                                 detail=f"{NO_PIN}: {pinned.reason}."))
         fixes.append(Fix(
             title="Make the refresh safe",
             detail="Keep capacity while instances are replaced, and roll back when new ones fail their health "
