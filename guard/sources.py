@@ -541,21 +541,16 @@ class SourceTree:
         for path in list(self._order(d, "locals")):
             self._scan_file(d, path)
         out: dict[str, str] = {}
-        name_at = re.compile(r"\s*([A-Za-z_][\w-]*)\s*=(?!=)")
         for f, blk in d.locals:
             if f.is_json:
                 if isinstance(blk.node, dict):
                     for name, value in blk.node.items():
                         out.setdefault(name, json.dumps(value))
                 continue
-            depths = self._line_depths(f, blk.line, blk.end_line)
-            if depths is None:
-                continue
-            starts = [(i, m.group(1)) for i, depth in enumerate(depths)
-                      if depth == 1 and (m := name_at.match(f.line(blk.line + i)))]
-            for n, (i, name) in enumerate(starts):
-                last = starts[n + 1][0] if n + 1 < len(starts) else len(depths) - 1
-                text = "\n".join(f.line(blk.line + j) for j in range(i, max(i + 1, last)))
+            starts = sorted((line, name) for name, line in self._local_lines(f, blk).items())
+            for n, (line, name) in enumerate(starts):
+                last = starts[n + 1][0] if n + 1 < len(starts) else blk.end_line
+                text = "\n".join(f.line(j) for j in range(line, max(line + 1, last)))
                 out.setdefault(name, text.split("=", 1)[1] if "=" in text else "")
         return out
 
