@@ -17,16 +17,9 @@ from typing import Any
 import msgspec
 
 from ..findings import Finding
-from .plain import message_text
-from .safe import ZWJ, clean, defuse_log, shorten
+from .safe import ZWJ, shorten
 
-__all__ = ["ZWJ", "break_legacy_commands", "dumps_indented", "finding_file", "plain_message", "plan_file",
-           "repo_path", "rule_info", "rule_name", "shorten"]
-
-
-def break_legacy_commands(text: str) -> str:
-    """`##[` -> `#<ZWJ>#[` (and no line starting with `::`): the runner's command syntax no longer matches."""
-    return defuse_log(text)
+__all__ = ["ZWJ", "dumps_indented", "finding_file", "plan_file", "repo_path", "rule_info", "rule_name", "shorten"]
 
 
 def rule_info(rule_id: str) -> Any:
@@ -116,7 +109,3 @@ def plan_file(finding: Finding) -> str | None:
         return None
     return repo_path(finding.plan)
 
-
-def plain_message(finding: Finding) -> str:
-    """The finding's message, sanitised, with its address kept on one line."""
-    return clean(message_text(finding))
